@@ -1,0 +1,49 @@
+//! Executes commands against aggregates kept in the Postgres event store.
+
+use crate::adapter::{DomainUpcaster, Framed};
+use crate::{CommandError, CommandMeta};
+use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::CqrsFramework;
+use eventlog::Token;
+use postgres_es::PostgresEventRepository;
+use sqlx::PgPool;
+
+/// The event store, as the write side uses it.
+#[derive(Clone)]
+pub struct EventStore {
+    pool: PgPool,
+}
+
+impl EventStore {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Runs `command` on aggregate `aggregate_id` and appends its events in one
+    /// transaction. Returns the token of the aggregate's last event, for read-your-writes.
+    #[tracing::instrument(skip_all, fields(aggregate_type = A::TYPE, aggregate_id, command_id = %meta.command_id))]
+    pub async fn execute<A>(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        services: A::Services,
+        meta: &CommandMeta,
+    ) -> Result<Token, CommandError<A::Error>>
+    where
+        A: domain::Aggregate + 'static,
+        A::Command: Send,
+    {
+        let store = PersistedEventStore::new_event_store(PostgresEventRepository::new(self.pool.clone()))
+            .with_upcasters(vec![Box::new(DomainUpcaster { aggregate_type: A::TYPE })]);
+        let cqrs = CqrsFramework::<Framed<A>, _>::new(store, Vec::new(), services);
+        cqrs.execute_with_metadata(aggregate_id, command, meta.to_map()).await?;
+        eventlog::log::last_token_of(&self.pool, A::TYPE, aggregate_id)
+            .await
+            .map_err(|error| CommandError::Store(error.to_string()))?
+            .ok_or_else(|| CommandError::Store(format!("no events for {}/{aggregate_id} after a command", A::TYPE)))
+    }
+}

@@ -1,0 +1,17 @@
+//! DocuVault's domain: aggregates, commands, events, value objects and their rules.
+//!
+//! Pure by design: nothing here performs IO, reads a clock or draws randomness. Time,
+//! identifiers and anything computed outside (password hashes, ciphertexts) arrive inside
+//! commands, so every decision is a function of its inputs and is tested as
+//! given-events / when-command / then-events (see [`testing`]).
+
+pub mod aggregate;
+pub mod clock;
+pub mod sealed;
+pub mod testing;
+pub mod upcast;
+pub mod user;
+
+pub use aggregate::{Aggregate, DomainEvent};
+pub use clock::Clock;
+pub use sealed::Sealed;

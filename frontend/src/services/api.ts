@@ -1,0 +1,99 @@
+// Minimal JSON client for the DocuVault API. The SPA is served by the API's
+// own origin, so every path is relative and cookies (later) ride along.
+
+export type FieldErrors = Record<string, string>
+
+export class ApiError extends Error {
+  readonly status: number
+  readonly code: string
+  readonly fields: FieldErrors
+
+  constructor(status: number, code: string, message: string, fields: FieldErrors = {}) {
+    super(message)
+    this.name = 'ApiError'
+    this.status = status
+    this.code = code
+    this.fields = fields
+  }
+}
+
+const NETWORK_MESSAGE = 'Could not reach DocuVault. Check your connection and try again.'
+
+function stringFields(value: unknown): FieldErrors {
+  if (typeof value !== 'object' || value === null) return {}
+  const fields: FieldErrors = {}
+  for (const [key, message] of Object.entries(value)) {
+    if (typeof message === 'string') fields[key] = message
+  }
+  return fields
+}
+
+function toApiError(status: number, body: unknown): ApiError {
+  const { code, message, fields } = (typeof body === 'object' && body !== null ? body : {}) as {
+    code?: unknown
+    message?: unknown
+    fields?: unknown
+  }
+  return new ApiError(
+    status,
+    typeof code === 'string' ? code : 'unexpected_response',
+    typeof message === 'string' && message !== ''
+      ? message
+      : `Something went wrong (HTTP ${status}). Please try again.`,
+    stringFields(fields),
+  )
+}
+
+async function readJson(response: Response): Promise<unknown> {
+  const text = await response.text()
+  if (text === '') return undefined
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return undefined
+  }
+}
+
+export async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' }
+  if (body !== undefined) headers['Content-Type'] = 'application/json'
+
+  let response: Response
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+    })
+  } catch {
+    throw new ApiError(0, 'network_error', NETWORK_MESSAGE)
+  }
+
+  const data = await readJson(response)
+  if (!response.ok) throw toApiError(response.status, data)
+  return data as T
+}
+
+export interface RegisterRequest {
+  email: string
+  handle: string
+  password: string
+}
+
+export interface RegisterResponse {
+  message: string
+}
+
+export interface HandleAvailability {
+  handle: string
+  available: boolean
+}
+
+export function register(input: RegisterRequest): Promise<RegisterResponse> {
+  return request<RegisterResponse>('POST', '/api/auth/register', input)
+}
+
+export function checkHandle(handle: string): Promise<HandleAvailability> {
+  return request<HandleAvailability>('GET', `/api/handles/${encodeURIComponent(handle)}`)
+}
