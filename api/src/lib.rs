@@ -1,1 +1,15 @@
-//! placeholder
+//! The HTTP API (axum) and the SPA it serves.
+//!
+//! - [`error`]: the one place an error becomes a status and a JSON body.
+//! - [`extract`]: request extractors (JSON that fails as JSON, consistency tokens).
+//! - [`routes`]: one module per resource; handlers are thin.
+//! - [`app`]: the router, middleware (request ids, tracing, security headers) and state.
+
+pub mod app;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+
+pub use app::{router, ApiConfig, AppState};
+pub use error::ApiError;

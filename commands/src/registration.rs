@@ -2,16 +2,12 @@
 
 use crate::{CommandError, CommandMeta, EventStore, PasswordHasher};
 use crypto::{seal, KeyRing};
-use domain::user::{parse_registration, RegisterUser, RegistrationProblems, Role, User, UserCommand};
+use domain::user::{parse_registration, sealed_fields, RegisterUser, RegistrationProblems, Role, User, UserCommand};
 use domain::Clock;
 use eventlog::Token;
 use std::sync::Arc;
 use thiserror::Error;
 use uuid::Uuid;
-
-/// Field names the sealed values are bound to (part of the envelope's associated data).
-pub const EMAIL_FIELD: &str = "email";
-pub const PASSWORD_HASH_FIELD: &str = "password_hash";
 
 /// The fields of a registration form, as typed.
 pub struct RegistrationForm<'a> {
@@ -66,9 +62,9 @@ impl Registrations {
         let command = RegisterUser {
             user_id,
             handle: valid.handle,
-            email: seal(&data_key, user_id, EMAIL_FIELD, valid.email.as_str().as_bytes()),
+            email: seal(&data_key, user_id, sealed_fields::EMAIL, valid.email.as_str().as_bytes()),
             email_lookup: self.keys.master().email_lookup(valid.email.as_str()),
-            password_hash: seal(&data_key, user_id, PASSWORD_HASH_FIELD, password_hash.as_bytes()),
+            password_hash: seal(&data_key, user_id, sealed_fields::PASSWORD_HASH, password_hash.as_bytes()),
             role,
             at: self.clock.now(),
         };

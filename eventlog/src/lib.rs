@@ -8,6 +8,7 @@
 //!   agree on (EV-3, EV-7).
 
 pub mod bus;
+pub mod lock;
 pub mod log;
 mod stored;
 mod token;

@@ -10,6 +10,12 @@ pub use email::{Email, EmailError};
 pub use handle::{Handle, HandleError};
 pub use password::{Password, PasswordError};
 
+/// Names of the sealed fields of user events; each envelope is bound to its field.
+pub mod sealed_fields {
+    pub const EMAIL: &str = "email";
+    pub const PASSWORD_HASH: &str = "password_hash";
+}
+
 /// What a registration form gets wrong, field by field.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RegistrationProblems {

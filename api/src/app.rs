@@ -1,0 +1,124 @@
+//! The router, its middleware and its state.
+
+use crate::routes::{auth, handles, ops};
+use crate::{openapi, ApiError};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{header, HeaderName, HeaderValue};
+use axum::routing::{get, post};
+use axum::Router;
+use commands::registration::Registrations;
+use domain::Clock;
+use eventlog::Token;
+use projections::state::{wait_until_reached, WaitError};
+use projections::ReadModel;
+use sqlx::PgPool;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+/// Bodies the JSON API accepts; anything larger is a 413.
+const MAX_JSON_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// The longest a read waits for its consistency token before answering 503.
+    pub consistency_wait: Duration,
+    /// How often a waiting read re-checks the model's progress.
+    pub consistency_poll: Duration,
+    /// The built SPA (`frontend/dist`).
+    pub spa_dir: PathBuf,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub nats: async_nats::Client,
+    pub registrations: Registrations,
+    pub models: Vec<Arc<dyn ReadModel>>,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<ApiConfig>,
+}
+
+impl AppState {
+    /// Read your writes: waits until model `name` reflects `token` (if any).
+    pub async fn wait_for(&self, name: &str, token: Option<Token>) -> Result<(), ApiError> {
+        let Some(token) = token else { return Ok(()) };
+        let model = self
+            .models
+            .iter()
+            .find(|model| model.name() == name)
+            .ok_or_else(|| ApiError::internal(format!("no read model named {name}")))?;
+        let schema = projections::model::live_schema(name);
+        wait_until_reached(&self.pool, &schema, model.aggregate_type(), token, self.config.consistency_wait, self.config.consistency_poll)
+            .await
+            .map_err(|error| match error {
+                WaitError::NotYet => ApiError::NotYetConsistent,
+                WaitError::Database(error) => ApiError::internal(error),
+            })
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/auth/register", post(auth::register))
+        .route("/handles/{handle}", get(handles::availability))
+        .route("/openapi.json", get(openapi::document))
+        .fallback(|| async { ApiError::NotFound })
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+
+    let spa_dir = state.config.spa_dir.clone();
+    let assets = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable")))
+        .service(ServeDir::new(spa_dir.join("assets")));
+    // Any other path is a route of the SPA: serve the file if it exists, else index.html.
+    let pages = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .service(ServeDir::new(&spa_dir).fallback(ServeFile::new(spa_dir.join("index.html"))));
+
+    let request_id = HeaderName::from_static("x-request-id");
+    let app = Router::new()
+        .nest("/api", api)
+        .route("/health", get(ops::health))
+        .route("/ready", get(ops::ready))
+        .route("/metrics", get(ops::metrics))
+        .nest_service("/assets", assets)
+        .fallback_service(pages)
+        .with_state(state);
+    with_security_headers(app).layer(
+            ServiceBuilder::new()
+                .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                    let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+                }))
+                .layer(PropagateRequestIdLayer::new(request_id)),
+    )
+}
+
+/// SECURITY 14: the same strict headers on every response (handlers may set stricter).
+const SECURITY_HEADERS: &[(&str, &str)] = &[
+    ("content-security-policy", "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
+    ("strict-transport-security", "max-age=63072000; includeSubDomains"),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("cross-origin-opener-policy", "same-origin"),
+    ("cross-origin-resource-policy", "same-origin"),
+];
+
+fn with_security_headers(mut router: Router) -> Router {
+    for (name, value) in SECURITY_HEADERS {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        ));
+    }
+    router
+}

@@ -1,0 +1,99 @@
+//! `ApiError`: every failure a handler can return, mapped to HTTP once, here.
+//!
+//! Bodies are `{"code": "...", "message": "...", "fields": {...}?}`. Internal errors are
+//! logged with their detail and answered with an opaque 500.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: fields failed validation; `fields` says which and why.
+    #[error("invalid input")]
+    InvalidInput { fields: BTreeMap<&'static str, String> },
+    /// 400: the body or a header could not be read at all.
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    /// 413: the body is larger than this route accepts.
+    #[error("request body too large")]
+    TooLarge,
+    /// 415: the body is not JSON.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// 404
+    #[error("not found")]
+    NotFound,
+    /// 409: the handle belongs to someone else.
+    #[error("handle taken")]
+    HandleTaken,
+    /// 409: a concurrent change to the same item won.
+    #[error("conflict")]
+    Conflict,
+    /// 503 + Retry-After: the read model has not caught up with the requested token.
+    #[error("not yet consistent")]
+    NotYetConsistent,
+    /// 503: a dependency is down.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// 500: logged, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// A stable machine-readable code, e.g. `invalid_input`, `handle_taken`.
+    pub code: &'static str,
+    /// A sentence for people.
+    pub message: String,
+    /// Per-field problems, when the request had fields.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<BTreeMap<&'static str, String>>,
+}
+
+impl ApiError {
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        Self::Internal(error.to_string())
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, String) {
+        match self {
+            ApiError::InvalidInput { .. } => (StatusCode::BAD_REQUEST, "invalid_input", "Some fields need attention.".into()),
+            ApiError::Malformed(detail) => (StatusCode::BAD_REQUEST, "malformed_request", format!("The request could not be read: {detail}")),
+            ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large.".into()),
+            ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Send the body as application/json.".into()),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "Nothing here.".into()),
+            ApiError::HandleTaken => (StatusCode::CONFLICT, "handle_taken", HANDLE_TAKEN.into()),
+            ApiError::Conflict => (StatusCode::CONFLICT, "conflict", "Someone changed this at the same time; try again.".into()),
+            ApiError::NotYetConsistent => (StatusCode::SERVICE_UNAVAILABLE, "not_yet_consistent", "Your last change is still being processed; try again in a moment.".into()),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The service is temporarily unavailable.".into()),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.".into()),
+        }
+    }
+}
+
+pub const HANDLE_TAKEN: &str = "That handle is already taken.";
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = self.parts();
+        match &self {
+            ApiError::Internal(detail) | ApiError::Unavailable(detail) => tracing::error!(%status, detail, "request failed"),
+            _ => tracing::debug!(%status, code, "request refused"),
+        }
+        let fields = match self {
+            ApiError::InvalidInput { fields } => Some(fields),
+            ApiError::HandleTaken => Some(BTreeMap::from([("handle", HANDLE_TAKEN.to_owned())])),
+            _ => None,
+        };
+        let mut response = (status, axum::Json(ErrorBody { code, message, fields })).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}

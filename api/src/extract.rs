@@ -1,0 +1,50 @@
+//! Extractors whose failures are `ApiError`s, so every 4xx has a JSON body.
+
+use crate::ApiError;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use eventlog::Token;
+
+/// `axum::Json`, failing with `ApiError`.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(request, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType),
+            Err(JsonRejection::BytesRejection(rejection)) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::TooLarge)
+            }
+            Err(rejection) => Err(ApiError::Malformed(rejection.body_text())),
+        }
+    }
+}
+
+/// The header a read sends to see at least its own earlier write (EV-6).
+pub const CONSISTENCY_HEADER: &str = "x-consistency-token";
+
+/// The optional `X-Consistency-Token` of a read.
+pub struct ConsistencyToken(pub Option<Token>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ConsistencyToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(CONSISTENCY_HEADER) else {
+            return Ok(Self(None));
+        };
+        let text = value.to_str().map_err(|_| ApiError::Malformed("X-Consistency-Token is not text".into()))?;
+        text.parse::<Token>()
+            .map(|token| Self(Some(token)))
+            .map_err(|error| ApiError::Malformed(error.to_string()))
+    }
+}

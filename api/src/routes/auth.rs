@@ -1,0 +1,82 @@
+//! Accounts: registration (AUTH-1). Sign-in and sessions arrive with the accounts issue.
+
+use crate::extract::ApiJson;
+use crate::{ApiError, AppState};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use commands::registration::{RegistrationError, RegistrationForm, RegistrationOutcome};
+use commands::CommandMeta;
+use domain::user::{RegistrationProblems, Role};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use tower_http::request_id::RequestId;
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    #[schema(example = "ann@example.org")]
+    pub email: String,
+    /// 3–30 characters of a–z, 0–9, `_` and `-`; case-insensitive.
+    #[schema(example = "ann")]
+    pub handle: String,
+    /// 8–256 characters; common and guessable passwords are refused.
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RegisterResponse {
+    pub message: &'static str,
+}
+
+/// The one reply to every accepted registration, whether or not the email was already in
+/// use, so that the reply reveals nothing about other people's accounts.
+pub const REGISTRATION_ACCEPTED: &str =
+    "Check your email to confirm your account. If you already have an account, we sent you a note instead.";
+
+/// Register a new account.
+#[utoipa::path(
+    post, path = "/api/auth/register", tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 202, description = "Accepted; the same reply whether or not the email was in use", body = RegisterResponse),
+        (status = 400, description = "Invalid fields or unreadable body", body = crate::error::ErrorBody),
+        (status = 409, description = "The handle is taken", body = crate::error::ErrorBody),
+        (status = 413, description = "Body too large", body = crate::error::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn register(
+    State(state): State<AppState>,
+    request_id: Option<axum::Extension<RequestId>>,
+    ApiJson(request): ApiJson<RegisterRequest>,
+) -> Result<(StatusCode, Json<RegisterResponse>), ApiError> {
+    let correlation = request_id
+        .and_then(|axum::Extension(id)| id.header_value().to_str().ok().map(str::to_owned))
+        .unwrap_or_default();
+    let meta = CommandMeta::new("anonymous", correlation);
+    let form = RegistrationForm { email: &request.email, handle: &request.handle, password: &request.password };
+    match state.registrations.register(form, Role::User, &meta).await {
+        Ok(RegistrationOutcome::Registered { .. } | RegistrationOutcome::EmailInUse) => {
+            Ok((StatusCode::ACCEPTED, Json(RegisterResponse { message: REGISTRATION_ACCEPTED })))
+        }
+        Err(RegistrationError::Invalid(problems)) => Err(invalid(problems)),
+        Err(RegistrationError::HandleTaken) => Err(ApiError::HandleTaken),
+        Err(RegistrationError::Internal(detail)) => Err(ApiError::Internal(detail)),
+    }
+}
+
+fn invalid(problems: RegistrationProblems) -> ApiError {
+    let mut fields = BTreeMap::new();
+    if let Some(problem) = problems.email {
+        fields.insert("email", problem.to_string());
+    }
+    if let Some(problem) = problems.handle {
+        fields.insert("handle", problem.to_string());
+    }
+    if let Some(problem) = problems.password {
+        fields.insert("password", problem.to_string());
+    }
+    ApiError::InvalidInput { fields }
+}

@@ -1,0 +1,71 @@
+//! Session advisory locks: one active relay, one active builder per projection.
+//!
+//! The lock lives on a dedicated connection; if that connection dies, Postgres releases
+//! the lock and a standby takes over. Work done under the lock is fenced: before writing,
+//! the holder checks (inside its own transaction) that its lock connection still holds it.
+
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{Connection, PgExecutor};
+
+/// A held advisory lock and the connection that holds it.
+pub struct SessionLock {
+    connection: PgConnection,
+    key: String,
+    pid: i32,
+}
+
+impl SessionLock {
+    /// Takes the lock named `key` if it is free.
+    pub async fn try_acquire(options: &PgConnectOptions, key: &str) -> Result<Option<Self>, sqlx::Error> {
+        let mut connection = PgConnection::connect_with(options).await?;
+        let (acquired, pid): (bool, i32) =
+            sqlx::query_as("select pg_try_advisory_lock(hashtext($1)::bigint), pg_backend_pid()")
+                .bind(key)
+                .fetch_one(&mut connection)
+                .await?;
+        if !acquired {
+            connection.close().await?;
+            return Ok(None);
+        }
+        Ok(Some(Self { connection, key: key.to_owned(), pid }))
+    }
+
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Whether the lock connection is alive (and so still holds the lock).
+    pub async fn is_alive(&mut self) -> bool {
+        self.connection.ping().await.is_ok()
+    }
+
+    /// Checks, through `executor` (typically the transaction about to commit), that this
+    /// lock is still held by its connection.
+    pub async fn fence<'e>(&self, executor: impl PgExecutor<'e>) -> Result<bool, sqlx::Error> {
+        holds(executor, self.pid, &self.key).await
+    }
+
+    pub async fn release(mut self) -> Result<(), sqlx::Error> {
+        sqlx::query("select pg_advisory_unlock(hashtext($1)::bigint)")
+            .bind(&self.key)
+            .execute(&mut self.connection)
+            .await?;
+        self.connection.close().await
+    }
+}
+
+/// Whether backend `pid` holds the advisory lock named `key`.
+pub async fn holds<'e>(executor: impl PgExecutor<'e>, pid: i32, key: &str) -> Result<bool, sqlx::Error> {
+    // A bigint key shows in pg_locks as classid (high half) and objid (low half).
+    sqlx::query_scalar(
+        "select exists (
+           select 1 from pg_locks
+            where locktype = 'advisory' and granted and pid = $1 and objsubid = 1
+              and ((classid::bigint << 32) | objid::bigint) = hashtext($2)::bigint
+              and database = (select oid from pg_database where datname = current_database()))",
+    )
+    .bind(pid)
+    .bind(key)
+    .fetch_one(executor)
+    .await
+}

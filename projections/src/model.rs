@@ -1,0 +1,76 @@
+//! The contract every read model fulfils.
+
+use eventlog::StoredEvent;
+use futures::future::BoxFuture;
+use sqlx::PgConnection;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ApplyError {
+    /// The event cannot be applied whatever we do (unknown type, bad shape, undecryptable
+    /// data): after its tries it is parked.
+    #[error("event at position {position} cannot be applied: {reason}")]
+    Poison { position: i64, reason: String },
+    /// The database refused or failed; may be transient.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl ApplyError {
+    /// Failures that say something about the data rather than the connection, and so
+    /// count towards parking an event.
+    pub fn is_data_error(&self) -> bool {
+        match self {
+            ApplyError::Poison { .. } => true,
+            ApplyError::Database(error) => error.as_database_error().is_some(),
+        }
+    }
+}
+
+/// A read model: tables in their own schema, built from one aggregate type's events.
+pub trait ReadModel: Send + Sync {
+    /// Short name: `users`. Its schema is `rm_<name>`.
+    fn name(&self) -> &'static str;
+
+    /// The aggregate type whose events it reads (its consumer's single filter subject).
+    fn aggregate_type(&self) -> &'static str;
+
+    /// Bumped when the tables change shape; `docuvault migrate` then rebuilds the model.
+    fn schema_version(&self) -> i32;
+
+    /// `create table` statements for its tables inside `schema`.
+    fn tables_sql(&self, schema: &str) -> String;
+
+    /// Applies `events` (in order, each new to this model) inside the caller's transaction.
+    fn apply<'a>(
+        &'a self,
+        connection: &'a mut PgConnection,
+        schema: &'a str,
+        events: &'a [StoredEvent],
+    ) -> BoxFuture<'a, Result<(), ApplyError>>;
+}
+
+/// The live schema of a read model.
+pub fn live_schema(name: &str) -> String {
+    format!("rm_{name}")
+}
+
+/// The schema a rebuild fills before the swap.
+pub fn next_schema(name: &str) -> String {
+    format!("rm_{name}_next")
+}
+
+pub(crate) fn retired_schema(name: &str) -> String {
+    format!("rm_{name}_old")
+}
+
+/// The advisory lock held by the one active builder of `name`.
+pub fn builder_lock_key(name: &str) -> String {
+    format!("docuvault:projection:{name}")
+}
+
+/// The transaction lock that a builder's batch and a rebuild's swap both take, so a swap
+/// never interleaves with a batch.
+pub(crate) fn swap_lock_key(name: &str) -> String {
+    format!("docuvault:projection-swap:{name}")
+}

@@ -1,0 +1,201 @@
+//! Rebuilding a read model from the events table (EV-5), beside the live one.
+//!
+//! The rebuild reads Postgres (the source of truth, not the stream) in relay order into
+//! `rm_<name>_next` while the live model keeps serving and updating. Then, in one
+//! transaction that also excludes the live builder's batches, it catches the new schema up
+//! to the live model's progress and swaps the schemas. Reads wait at most for that swap.
+//! Any database error aborts the rebuild and is returned, never swallowed.
+
+use crate::apply::apply_in_order;
+use crate::model::{live_schema, next_schema, retired_schema, swap_lock_key};
+use crate::state::{self, state_tables_sql, Progress};
+use crate::{dead_letter, ApplyError, ReadModel};
+use eventlog::{StoredEvent, Token};
+use sqlx::{Connection, PgConnection, PgPool};
+use std::time::{Duration, Instant};
+use thiserror::Error;
+
+/// The role the runtime logs in through; it gets DML on every model's tables.
+pub const RUNTIME_ROLE: &str = "docuvault_runtime";
+
+#[derive(Debug, Error)]
+pub enum ReplayError {
+    #[error("database error during replay: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl From<eventlog::log::LogError> for ReplayError {
+    fn from(error: eventlog::log::LogError) -> Self {
+        match error {
+            eventlog::log::LogError::Database(sql) => ReplayError::Database(sql),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayReport {
+    pub events_read: u64,
+    pub events_parked: u64,
+    pub elapsed: Duration,
+}
+
+impl ReplayReport {
+    pub fn events_per_second(&self) -> f64 {
+        self.events_read as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Creates the live schema of `model` if it does not exist yet; rebuilds it if its tables
+/// changed shape (another schema version). Run by `docuvault migrate`.
+pub async fn install(ddl: &PgPool, model: &dyn ReadModel, chunk: i64) -> Result<(), ReplayError> {
+    let live = live_schema(model.name());
+    let version: Option<i32> = match schema_exists(ddl, &live).await? {
+        true => Some(sqlx::query_scalar(&format!("select schema_version from {live}.projection_state")).fetch_one(ddl).await?),
+        false => None,
+    };
+    match version {
+        Some(version) if version == model.schema_version() => Ok(()),
+        Some(version) => {
+            tracing::info!(projection = model.name(), from = version, to = model.schema_version(), "read model changed shape; rebuilding");
+            replay(ddl, model, chunk).await.map(|_| ())
+        }
+        None => {
+            let mut connection = ddl.acquire().await?;
+            let mut tx = connection.begin().await?;
+            create_schema(&mut tx, model, &live).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+    }
+}
+
+/// Rebuilds `model` from the events table and swaps it in. `chunk` events per read.
+pub async fn replay(ddl: &PgPool, model: &dyn ReadModel, chunk: i64) -> Result<ReplayReport, ReplayError> {
+    let started = Instant::now();
+    let next = next_schema(model.name());
+    {
+        let mut tx = ddl.begin().await?;
+        sqlx::query(&format!("drop schema if exists {next} cascade")).execute(&mut *tx).await?;
+        create_schema(&mut tx, model, &next).await?;
+        tx.commit().await?;
+    }
+    let mut report = ReplayReport { events_read: 0, events_parked: 0, elapsed: Duration::ZERO };
+    let mut built_to = Token::ZERO;
+    loop {
+        let events = eventlog::log::read_committed_between(ddl, built_to, None, Some(model.aggregate_type()), chunk).await?;
+        let Some(last) = events.last().map(StoredEvent::token) else { break };
+        let mut connection = ddl.acquire().await?;
+        apply_chunk(&mut connection, model, &next, &events, &mut report).await?;
+        built_to = last;
+        let mut tx = connection.begin().await?;
+        state::write(&mut tx, &next, Progress { token: built_to, stream_seq: 0 }).await?;
+        tx.commit().await?;
+    }
+    swap(ddl, model, &next, built_to, &mut report).await?;
+    report.elapsed = started.elapsed();
+    tracing::info!(projection = model.name(), events = report.events_read, parked = report.events_parked,
+        per_second = report.events_per_second() as u64, "read model rebuilt and swapped in");
+    Ok(report)
+}
+
+/// Catches `next` up to the live progress and swaps it in, excluding the live builder.
+async fn swap(ddl: &PgPool, model: &dyn ReadModel, next: &str, mut built_to: Token, report: &mut ReplayReport) -> Result<(), ReplayError> {
+    let live = live_schema(model.name());
+    let retired = retired_schema(model.name());
+    let mut connection = ddl.acquire().await?;
+    let mut tx = connection.begin().await?;
+    sqlx::query("select pg_advisory_xact_lock(hashtext($1)::bigint)")
+        .bind(swap_lock_key(model.name()))
+        .execute(&mut *tx)
+        .await?;
+    let live_progress = match schema_exists(&mut *tx, &live).await? {
+        true => Some(state::read_for_update(&mut tx, &live).await?),
+        false => None,
+    };
+    let live_token = live_progress.map(|p| p.token).unwrap_or(Token::ZERO);
+    while built_to < live_token {
+        let events = eventlog::log::read_committed_between(&mut *tx, built_to, Some(live_token), Some(model.aggregate_type()), 10_000).await?;
+        let Some(last) = events.last().map(StoredEvent::token) else { break };
+        apply_chunk(&mut tx, model, next, &events, report).await?;
+        built_to = last;
+    }
+    let progress = Progress {
+        token: built_to.max(live_token),
+        stream_seq: live_progress.map(|p| p.stream_seq).unwrap_or(0),
+    };
+    state::write(&mut tx, next, progress).await?;
+    if live_progress.is_some() {
+        sqlx::query(&format!("drop schema if exists {retired} cascade")).execute(&mut *tx).await?;
+        sqlx::query(&format!("alter schema {live} rename to {retired}")).execute(&mut *tx).await?;
+    }
+    sqlx::query(&format!("alter schema {next} rename to {live}")).execute(&mut *tx).await?;
+    sqlx::query(&format!("drop schema if exists {retired} cascade")).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Applies one chunk in a transaction; if an event in it cannot be applied, applies the
+/// chunk event by event and parks the ones that fail, like the live builder does.
+async fn apply_chunk(
+    connection: &mut PgConnection,
+    model: &dyn ReadModel,
+    schema: &str,
+    events: &[StoredEvent],
+    report: &mut ReplayReport,
+) -> Result<(), ReplayError> {
+    report.events_read += events.len() as u64;
+    let mut tx = connection.begin().await?;
+    match apply_in_order(&mut tx, model, schema, events).await {
+        Ok(_) => {
+            tx.commit().await?;
+            return Ok(());
+        }
+        Err(ApplyError::Database(error)) if error.as_database_error().is_none() => return Err(error.into()),
+        Err(_) => tx.rollback().await?,
+    }
+    for event in events {
+        let mut tx = connection.begin().await?;
+        match apply_in_order(&mut tx, model, schema, std::slice::from_ref(event)).await {
+            Ok(_) => tx.commit().await?,
+            Err(ApplyError::Database(error)) if error.as_database_error().is_none() => return Err(error.into()),
+            Err(error) => {
+                tx.rollback().await?;
+                let mut tx = connection.begin().await?;
+                dead_letter::park(&mut tx, model.name(), event, &error.to_string(), 1).await?;
+                sqlx::query(&format!(
+                    "insert into {schema}.aggregate_sequences (aggregate_type, aggregate_id, sequence) values ($1, $2, $3)
+                     on conflict (aggregate_type, aggregate_id) do update
+                       set sequence = greatest(aggregate_sequences.sequence, excluded.sequence)"
+                ))
+                .bind(&event.aggregate_type)
+                .bind(&event.aggregate_id)
+                .bind(event.sequence)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                report.events_parked += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn create_schema(tx: &mut PgConnection, model: &dyn ReadModel, schema: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!("create schema {schema}")).execute(&mut *tx).await?;
+    sqlx::raw_sql(&model.tables_sql(schema)).execute(&mut *tx).await?;
+    sqlx::raw_sql(&state_tables_sql(schema, model.schema_version())).execute(&mut *tx).await?;
+    sqlx::raw_sql(&format!(
+        "grant usage on schema {schema} to {RUNTIME_ROLE};
+         grant select, insert, update, delete on all tables in schema {schema} to {RUNTIME_ROLE};"
+    ))
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+async fn schema_exists<'e>(executor: impl sqlx::PgExecutor<'e>, schema: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("select exists (select 1 from pg_namespace where nspname = $1)")
+        .bind(schema)
+        .fetch_one(executor)
+        .await
+}

@@ -1,0 +1,119 @@
+//! Configuration from environment variables (OPS-2), with defaults for a machine that runs
+//! Postgres and NATS locally. Every variable is documented in `.env.example`; clap
+//! validates them at start and names the variable in its error.
+
+use clap::{Args, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Runtime connection (a role with DML rights only).
+    #[arg(long, env = "DATABASE_URL", default_value = "postgres://docuvault_app@127.0.0.1:5432/docuvault")]
+    pub database_url: String,
+
+    /// Migration connection (a role that may create tables, schemas and roles).
+    #[arg(long, env = "DATABASE_MIGRATE_URL", default_value = "postgres://postgres@127.0.0.1:5432/docuvault")]
+    pub database_migrate_url: String,
+
+    /// Pool size of the runtime connection.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=500))]
+    pub database_max_connections: u32,
+
+    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+
+    /// Prefix of every subject and of the stream name (`<prefix>.evt.…`, `<PREFIX>_EVENTS`).
+    #[arg(long, env = "NATS_PREFIX", default_value = "dv")]
+    pub nats_prefix: String,
+
+    /// The 256-bit master secret as 64 hex characters. Overrides the key file.
+    #[arg(long, env = "DOCUVAULT_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+
+    /// Where the master secret is kept when not given directly; `migrate` creates it.
+    #[arg(long, env = "DOCUVAULT_MASTER_KEY_FILE", default_value = "data/master.key")]
+    pub master_key_file: PathBuf,
+
+    /// Address the API and SPA listen on.
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8080")]
+    pub bind_addr: SocketAddr,
+
+    /// The built SPA.
+    #[arg(long, env = "SPA_DIR", default_value = "frontend/dist")]
+    pub spa_dir: PathBuf,
+
+    /// Longest a read waits for its consistency token before a 503.
+    #[arg(long, env = "CONSISTENCY_WAIT_MS", default_value_t = 3000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub consistency_wait_ms: u64,
+
+    /// How often a waiting read re-checks.
+    #[arg(long, env = "CONSISTENCY_POLL_MS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub consistency_poll_ms: u64,
+
+    /// Relay's poll interval when no notification arrives.
+    #[arg(long, env = "RELAY_POLL_MS", default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub relay_poll_ms: u64,
+
+    /// Events the relay reads per query.
+    #[arg(long, env = "RELAY_BATCH", default_value_t = 500, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+    pub relay_batch: i64,
+
+    /// Largest message the stream accepts; larger events are parked by the relay.
+    #[arg(long, env = "STREAM_MAX_MESSAGE_BYTES", default_value_t = 1_048_576, value_parser = clap::value_parser!(i32).range(1024..=67_108_864))]
+    pub stream_max_message_bytes: i32,
+
+    /// Events a projection builder applies per transaction.
+    #[arg(long, env = "PROJECTION_BATCH", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub projection_batch: u64,
+
+    /// Tries before a projection parks an event it cannot apply.
+    #[arg(long, env = "PROJECTION_MAX_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub projection_max_attempts: u32,
+
+    /// How often standbys (relay, builders) try to take over.
+    #[arg(long, env = "STANDBY_POLL_MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub standby_poll_ms: u64,
+
+    /// Events per read during a replay.
+    #[arg(long, env = "REPLAY_CHUNK", default_value_t = 5000, value_parser = clap::value_parser!(i64).range(1..=100_000))]
+    pub replay_chunk: i64,
+
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+impl Settings {
+    pub fn consistency_wait(&self) -> Duration {
+        Duration::from_millis(self.consistency_wait_ms)
+    }
+
+    pub fn consistency_poll(&self) -> Duration {
+        Duration::from_millis(self.consistency_poll_ms)
+    }
+
+    pub fn relay_poll(&self) -> Duration {
+        Duration::from_millis(self.relay_poll_ms)
+    }
+
+    pub fn standby_poll(&self) -> Duration {
+        Duration::from_millis(self.standby_poll_ms)
+    }
+
+    /// The defaults, as if no variable were set (for tests and tools).
+    pub fn defaults() -> Self {
+        #[derive(clap::Parser)]
+        struct Only {
+            #[command(flatten)]
+            settings: Settings,
+        }
+        <Only as clap::Parser>::parse_from(["docuvault"]).settings
+    }
+}

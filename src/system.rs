@@ -1,0 +1,176 @@
+//! Starting DocuVault's processes: the API, the relay, the projection builders and the
+//! workers, alone (one subcommand each) or together (`docuvault all`).
+
+use crate::config::Settings;
+use crate::{database, master_key};
+use anyhow::Context;
+use api::{ApiConfig, AppState};
+use async_nats::jetstream;
+use commands::registration::Registrations;
+use commands::{EventStore, PasswordHasher};
+use crypto::KeyRing;
+use domain::Clock;
+use eventlog::bus::Bus;
+use projections::runner::{Runner, RunnerConfig};
+use projections::users::UsersModel;
+use projections::ReadModel;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use workers::relay::{Relay, RelayConfig, RelayStats};
+
+/// Which processes to run in this one.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Components {
+    pub api: bool,
+    pub relay: bool,
+    pub projections: bool,
+    pub workers: bool,
+}
+
+impl Components {
+    pub const ALL: Components = Components { api: true, relay: true, projections: true, workers: true };
+}
+
+/// Every read model, in one list: migrate installs them, `project` builds them, replay
+/// rebuilds them, `/metrics` reports on them.
+pub fn read_models(keys: KeyRing) -> Vec<Arc<dyn ReadModel>> {
+    vec![Arc::new(UsersModel::new(keys))]
+}
+
+/// Finds a read model by name.
+pub fn read_model(keys: KeyRing, name: &str) -> anyhow::Result<Arc<dyn ReadModel>> {
+    let models = read_models(keys);
+    let names: Vec<&str> = models.iter().map(|model| model.name()).collect();
+    let known = names.join(", ");
+    models
+        .into_iter()
+        .find(|model| model.name() == name)
+        .with_context(|| format!("no read model named {name:?}; known: {known}"))
+}
+
+/// The running processes of this one.
+pub struct Running {
+    /// Where the API listens, when it runs.
+    pub addr: Option<SocketAddr>,
+    pub relay_stats: Option<Arc<RelayStats>>,
+    shutdown: CancellationToken,
+    tasks: JoinSet<()>,
+}
+
+impl Running {
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Waits until every process has ended (after a shutdown, or a failure of the API).
+    pub async fn wait(mut self) {
+        while self.tasks.join_next().await.is_some() {}
+    }
+
+    /// Asks every process to stop, and waits for them.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        self.wait().await;
+    }
+}
+
+/// Migrates the database (creating it if needed) as the DDL role. Creates the master key
+/// file on first run.
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let master = master_key::load(settings, true)?;
+    database::ensure_database(&settings.database_migrate_url).await?;
+    let ddl = database::ddl_pool(&settings.database_migrate_url).await?;
+    let models = read_models(KeyRing::new(ddl.clone(), master.clone()));
+    database::migrate(&settings.database_migrate_url, &settings.database_url, &models, settings.replay_chunk).await?;
+    master_key::verify(&ddl, &master).await?;
+    ddl.close().await;
+    Ok(())
+}
+
+/// Starts the chosen processes and returns at once.
+pub async fn start(settings: &Settings, components: Components, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+    let master = master_key::load(settings, false)?;
+    let pool = database::runtime_pool(&settings.database_url, settings.database_max_connections).await?;
+    master_key::verify(&pool, &master).await?;
+    let keys = KeyRing::new(pool.clone(), master);
+    let bus = Bus::new(&settings.nats_prefix).context("NATS_PREFIX")?;
+    let nats = async_nats::connect(&settings.nats_url)
+        .await
+        .with_context(|| format!("cannot reach NATS at {}", settings.nats_url))?;
+    let js = jetstream::new(nats.clone());
+    let models = read_models(keys.clone());
+    let shutdown = CancellationToken::new();
+    let mut tasks = JoinSet::new();
+    let mut running = Running { addr: None, relay_stats: None, shutdown: shutdown.clone(), tasks: JoinSet::new() };
+
+    if components.relay {
+        let relay = Relay::new(pool.clone(), js.clone(), bus.clone(), relay_config(settings));
+        running.relay_stats = Some(relay.stats());
+        tasks.spawn(relay.run(shutdown.clone()));
+    }
+    if components.projections {
+        for model in &models {
+            let runner = Runner::new(pool.clone(), js.clone(), bus.clone(), model.clone(), runner_config(settings));
+            tasks.spawn(runner.run(shutdown.clone()));
+        }
+    }
+    if components.workers {
+        // The classifier, upload expiry and webhook workers join here with their issues.
+        tracing::info!("no background jobs in this build besides the relay and projections");
+    }
+    if components.api {
+        let state = AppState {
+            pool: pool.clone(),
+            nats: nats.clone(),
+            registrations: Registrations::new(EventStore::new(pool.clone()), keys.clone(), PasswordHasher::default(), clock.clone()),
+            models: models.clone(),
+            clock,
+            config: Arc::new(ApiConfig {
+                consistency_wait: settings.consistency_wait(),
+                consistency_poll: settings.consistency_poll(),
+                spa_dir: settings.spa_dir.clone(),
+            }),
+        };
+        if !settings.spa_dir.join("index.html").exists() {
+            tracing::warn!(spa_dir = %settings.spa_dir.display(), "the SPA is not built; run `npm ci && npm run build` in frontend/");
+        }
+        let listener = tokio::net::TcpListener::bind(settings.bind_addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.bind_addr))?;
+        running.addr = Some(listener.local_addr()?);
+        let app = api::router(state);
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            let served = axum::serve(listener, app).with_graceful_shutdown(stop.clone().cancelled_owned()).await;
+            if let Err(error) = served {
+                tracing::error!(%error, "the API server failed");
+            }
+            // Without its API the process is of no use: take the rest down too.
+            stop.cancel();
+        });
+    }
+    running.tasks = tasks;
+    Ok(running)
+}
+
+pub fn relay_config(settings: &Settings) -> RelayConfig {
+    RelayConfig {
+        batch_size: settings.relay_batch,
+        poll_interval: settings.relay_poll(),
+        standby_poll: settings.standby_poll(),
+        max_message_bytes: settings.stream_max_message_bytes,
+        duplicate_window: Duration::from_secs(120),
+    }
+}
+
+pub fn runner_config(settings: &Settings) -> RunnerConfig {
+    RunnerConfig {
+        batch_size: usize::try_from(settings.projection_batch).unwrap_or(500),
+        standby_poll: settings.standby_poll(),
+        max_attempts: settings.projection_max_attempts,
+        ..RunnerConfig::default()
+    }
+}

@@ -1,0 +1,247 @@
+//! The relay: Postgres `events` → one JetStream stream, in `(tx_id, position)` order,
+//! exactly once in effect (EV-3).
+//!
+//! - One active relay: it holds a session advisory lock; others wait as standbys.
+//! - It reads only below the snapshot's xmin (see `eventlog::log`), so a transaction that
+//!   commits late is never skipped; it wakes on `NOTIFY dv_events` and also polls.
+//! - Each publish carries `Nats-Msg-Id` = `{aggregate_type}/{aggregate_id}/{sequence}` and
+//!   the stream sequence it expects to follow, so a stale second relay is refused.
+//! - It resumes from the later of the stream's last message and its checkpoint row.
+//! - An event larger than the stream accepts is parked (row, error log, metric) and the
+//!   relay moves on; it never skips silently and never blocks on it.
+
+mod publisher;
+
+pub use publisher::{PublishError, Publisher};
+
+use eventlog::bus::{headers, Bus};
+use eventlog::lock::SessionLock;
+use eventlog::{StoredEvent, Token};
+use async_nats::jetstream;
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use thiserror::Error;
+use tokio_util::sync::CancellationToken;
+
+pub const RELAY_LOCK_KEY: &str = "docuvault:relay";
+const NOTIFY_CHANNEL: &str = "dv_events";
+
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// Most events read per query.
+    pub batch_size: i64,
+    /// Poll interval when no notification arrives.
+    pub poll_interval: Duration,
+    /// How often a standby tries to take over.
+    pub standby_poll: Duration,
+    /// Largest message the stream accepts (its `max_msg_size`).
+    pub max_message_bytes: i32,
+    /// JetStream's de-duplication window for message ids.
+    pub duplicate_window: Duration,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            poll_interval: Duration::from_millis(200),
+            standby_poll: Duration::from_millis(500),
+            max_message_bytes: 1024 * 1024,
+            duplicate_window: Duration::from_secs(120),
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum RelayError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("NATS error: {0}")]
+    Nats(String),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+    #[error("lost the relay lock")]
+    LockLost,
+}
+
+impl From<eventlog::log::LogError> for RelayError {
+    fn from(error: eventlog::log::LogError) -> Self {
+        match error {
+            eventlog::log::LogError::Database(sql) => RelayError::Database(sql),
+        }
+    }
+}
+
+/// What the relay has done, for `/metrics` and tests.
+#[derive(Debug, Default)]
+pub struct RelayStats {
+    pub published: AtomicU64,
+    pub parked: AtomicU64,
+    pub active: AtomicBool,
+}
+
+pub struct Relay {
+    pool: PgPool,
+    js: jetstream::Context,
+    bus: Bus,
+    config: RelayConfig,
+    stats: Arc<RelayStats>,
+}
+
+impl Relay {
+    pub fn new(pool: PgPool, js: jetstream::Context, bus: Bus, config: RelayConfig) -> Self {
+        Self { pool, js, bus, config, stats: Arc::default() }
+    }
+
+    pub fn stats(&self) -> Arc<RelayStats> {
+        self.stats.clone()
+    }
+
+    /// Runs until `shutdown`: standby, take over, relay; after any failure, standby again.
+    pub async fn run(self, shutdown: CancellationToken) {
+        while !shutdown.is_cancelled() {
+            let result = self.run_active(&shutdown).await;
+            self.stats.active.store(false, Ordering::Relaxed);
+            if let Err(error) = result {
+                tracing::warn!(%error, "relay stopped; standing by to retry");
+                tokio::select! {
+                    _ = shutdown.cancelled() => {}
+                    _ = tokio::time::sleep(self.config.standby_poll) => {}
+                }
+            }
+        }
+    }
+
+    async fn run_active(&self, shutdown: &CancellationToken) -> Result<(), RelayError> {
+        let Some(mut lock) = self.wait_for_lock(shutdown).await? else {
+            return Ok(());
+        };
+        let stream = self
+            .bus
+            .ensure_stream(&self.js, self.config.max_message_bytes, self.config.duplicate_window)
+            .await
+            .map_err(|error| RelayError::Nats(error.to_string()))?;
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(NOTIFY_CHANNEL).await?;
+        let publisher = Publisher::new(self.js.clone(), self.bus.clone(), self.max_message_bytes());
+        let (mut cursor, mut last_seq) = self.resume_point(&stream).await?;
+        self.stats.active.store(true, Ordering::Relaxed);
+        tracing::info!(%cursor, last_seq, "active relay");
+        loop {
+            let events = eventlog::log::read_committed_after(&self.pool, cursor, self.config.batch_size).await?;
+            if events.is_empty() {
+                tokio::select! {
+                    _ = shutdown.cancelled() => {
+                        lock.release().await?;
+                        return Ok(());
+                    }
+                    notification = listener.recv() => { notification?; }
+                    _ = tokio::time::sleep(self.config.poll_interval) => {
+                        if !lock.is_alive().await {
+                            return Err(RelayError::LockLost);
+                        }
+                    }
+                }
+                continue;
+            }
+            for event in &events {
+                match publisher.publish(event, last_seq).await {
+                    Ok(sequence) => {
+                        last_seq = sequence;
+                        self.stats.published.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(PublishError::TooLarge { bytes, limit }) => {
+                        self.park(&lock, event, &format!("message of {bytes} bytes exceeds the stream's limit of {limit}")).await?;
+                    }
+                    Err(other) => return Err(other.into()),
+                }
+                cursor = event.token();
+            }
+            self.save_checkpoint(&lock, cursor).await?;
+        }
+    }
+
+    fn max_message_bytes(&self) -> usize {
+        let server_limit = self.js.client().server_info().max_payload;
+        usize::try_from(self.config.max_message_bytes).unwrap_or(usize::MAX).min(server_limit)
+    }
+
+    async fn wait_for_lock(&self, shutdown: &CancellationToken) -> Result<Option<SessionLock>, RelayError> {
+        loop {
+            if let Some(lock) = SessionLock::try_acquire(&self.pool.connect_options(), RELAY_LOCK_KEY).await? {
+                return Ok(Some(lock));
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(None),
+                _ = tokio::time::sleep(self.config.standby_poll) => {}
+            }
+        }
+    }
+
+    /// Where to continue: after the later of the stream's last message and the checkpoint
+    /// (which alone knows about parked events), and the stream sequence to follow.
+    async fn resume_point(&self, stream: &jetstream::stream::Stream) -> Result<(Token, u64), RelayError> {
+        let last_seq = stream.get_info().await.map_err(|e| RelayError::Nats(e.to_string()))?.state.last_sequence;
+        let from_stream = if last_seq == 0 {
+            Token::ZERO
+        } else {
+            let message = stream.get_raw_message(last_seq).await.map_err(|e| RelayError::Nats(e.to_string()))?;
+            let header = |name: &str| message.headers.get(name).and_then(|v| v.as_str().parse::<i64>().ok());
+            match (header(headers::TX_ID), header(headers::POSITION)) {
+                (Some(tx_id), Some(position)) => Token::new(tx_id, position),
+                _ => return Err(RelayError::Nats(format!("stream message {last_seq} lacks relay headers"))),
+            }
+        };
+        let from_checkpoint: Option<(i64, i64)> =
+            sqlx::query_as("select tx_id, position from relay_checkpoint").fetch_optional(&self.pool).await?;
+        let from_checkpoint = from_checkpoint.map(|(tx, pos)| Token::new(tx, pos)).unwrap_or(Token::ZERO);
+        Ok((from_stream.max(from_checkpoint), last_seq))
+    }
+
+    async fn save_checkpoint(&self, lock: &SessionLock, cursor: Token) -> Result<(), RelayError> {
+        let mut tx = self.pool.begin().await?;
+        if !lock.fence(&mut *tx).await? {
+            return Err(RelayError::LockLost);
+        }
+        sqlx::query(
+            "insert into relay_checkpoint (id, tx_id, position) values (true, $1, $2)
+             on conflict (id) do update set tx_id = excluded.tx_id, position = excluded.position, updated_at = now()",
+        )
+        .bind(cursor.tx_id)
+        .bind(cursor.position)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn park(&self, lock: &SessionLock, event: &StoredEvent, reason: &str) -> Result<(), RelayError> {
+        tracing::error!(position = event.position, event_type = %event.event_type, reason, "relay parked an event it cannot publish");
+        let mut tx = self.pool.begin().await?;
+        if !lock.fence(&mut *tx).await? {
+            return Err(RelayError::LockLost);
+        }
+        sqlx::query(
+            "insert into relay_parked (position, tx_id, event_id, reason) values ($1, $2, $3, $4)
+             on conflict (position) do nothing",
+        )
+        .bind(event.position)
+        .bind(event.tx_id)
+        .bind(event.event_id)
+        .bind(reason)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.stats.parked.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// The relay's checkpoint, for lag metrics.
+pub async fn checkpoint(pool: &PgPool) -> Result<Token, sqlx::Error> {
+    let row: Option<(i64, i64)> = sqlx::query_as("select tx_id, position from relay_checkpoint").fetch_optional(pool).await?;
+    Ok(row.map(|(tx, pos)| Token::new(tx, pos)).unwrap_or(Token::ZERO))
+}
