@@ -5,16 +5,20 @@
 -- drops the constraint's name, so the trigger raises codes of its own:
 --   DV001  the handle is taken
 --   DV002  the email is taken
+-- user_id is not unique here: two racing commands on one aggregate must fail on the
+-- events primary key (an optimistic-lock conflict), not look like a taken handle.
 create table handle_reservations (
   handle text primary key,
-  user_id uuid not null unique
+  user_id uuid not null
 );
+create index handle_reservations_user on handle_reservations (user_id);
 
 create table email_reservations (
   -- HMAC of the normalised email under a key derived from the master secret.
   email_lookup text primary key,
-  user_id uuid not null unique
+  user_id uuid not null
 );
+create index email_reservations_user on email_reservations (user_id);
 
 create function reserve_user_identity() returns trigger
   language plpgsql

@@ -1,0 +1,160 @@
+//! The test kit: a fresh database and bus prefix per test, and helpers to drive them.
+
+pub mod events;
+
+use async_nats::jetstream;
+use commands::registration::{RegistrationForm, RegistrationOutcome, Registrations};
+use commands::{CommandMeta, EventStore, PasswordHasher};
+use crypto::{KeyRing, MasterKey};
+use docuvault::config::Settings;
+use docuvault::system::{self, Components, Running};
+use domain::user::Role;
+use eventlog::bus::Bus;
+use eventlog::Token;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// The shared server, as a superuser (trust auth on this machine).
+pub fn admin_url() -> String {
+    std::env::var("DV_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+pub fn nats_url() -> String {
+    std::env::var("DV_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+/// One test's world: its own database (migrated), its own stream prefix.
+pub struct TestEnv {
+    pub settings: Settings,
+    pub database: String,
+    pub ddl: PgPool,
+    pub pool: PgPool,
+    pub bus: Bus,
+    pub nats: async_nats::Client,
+    pub js: jetstream::Context,
+    pub master: MasterKey,
+    pg_url: String,
+}
+
+impl TestEnv {
+    pub async fn new() -> Self {
+        Self::on(&admin_url(), &nats_url()).await
+    }
+
+    /// A world on the given Postgres server and NATS server.
+    pub async fn on(pg_url: &str, nats_url: &str) -> Self {
+        let id = Uuid::new_v4().simple().to_string();
+        let database = format!("dvtest_{}", &id[..16]);
+        let prefix = format!("t{}", &id[..12]);
+        let master = MasterKey::generate();
+        let mut settings = Settings::defaults();
+        settings.database_url = format!("{}/{database}", pg_url.replace("postgres://postgres@", "postgres://docuvault_app@"));
+        settings.database_migrate_url = format!("{pg_url}/{database}");
+        settings.nats_url = nats_url.to_owned();
+        settings.nats_prefix = prefix.clone();
+        settings.master_key = Some(master.to_hex().to_string());
+        settings.bind_addr = "127.0.0.1:0".parse().unwrap();
+        settings.spa_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("frontend/dist");
+        settings.relay_poll_ms = 50;
+        settings.standby_poll_ms = 50;
+        settings.consistency_wait_ms = 5000;
+        settings.database_max_connections = 6;
+        system::migrate(&settings).await.expect("migrate the test database");
+        let ddl = PgPoolOptions::new().max_connections(4).connect(&settings.database_migrate_url).await.unwrap();
+        let pool = PgPoolOptions::new().max_connections(8).connect(&settings.database_url).await.unwrap();
+        let nats = async_nats::connect(nats_url).await.unwrap();
+        let js = jetstream::new(nats.clone());
+        Self { settings, database, ddl, pool, bus: Bus::new(&prefix).unwrap(), nats, js, master, pg_url: pg_url.to_owned() }
+    }
+
+    pub fn keys(&self) -> KeyRing {
+        KeyRing::new(self.pool.clone(), self.master.clone())
+    }
+
+    pub fn registrations(&self) -> Registrations {
+        Registrations::new(EventStore::new(self.pool.clone()), self.keys(), PasswordHasher::default(), Arc::new(eventlog::SystemClock))
+    }
+
+    /// Registers through the write side, as the API does; returns the id and token.
+    pub async fn register(&self, handle: &str) -> (Uuid, Token) {
+        let email = format!("{handle}@example.test");
+        let form = RegistrationForm { email: &email, handle, password: "correct horse battery staple" };
+        match self.registrations().register(form, Role::User, &CommandMeta::new("test", "test")).await.unwrap() {
+            RegistrationOutcome::Registered { user_id, token } => (user_id, token),
+            other => panic!("expected a registration, got {other:?}"),
+        }
+    }
+
+    pub async fn start(&self, components: Components) -> Running {
+        system::start(&self.settings, components, Arc::new(eventlog::SystemClock)).await.expect("start")
+    }
+
+    /// Starts the whole system and returns it with its base URL.
+    pub async fn start_all(&self) -> (Running, String) {
+        let running = self.start(Components::ALL).await;
+        let url = format!("http://{}", running.addr.unwrap());
+        (running, url)
+    }
+
+    /// How many events the stream of this test holds (0 when it does not exist yet).
+    pub async fn stream_len(&self) -> u64 {
+        match self.js.get_stream(self.bus.stream_name()).await {
+            Ok(mut stream) => stream.info().await.unwrap().state.messages,
+            Err(_) => 0,
+        }
+    }
+
+    /// Waits (bounded) until `condition` holds.
+    pub async fn eventually<F, Fut>(&self, what: &str, mut condition: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !condition().await {
+            assert!(tokio::time::Instant::now() < deadline, "timed out waiting until {what}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits until the users model has applied everything up to `token`.
+    pub async fn users_reach(&self, token: Token) {
+        let pool = self.pool.clone();
+        self.eventually(&format!("users reaches {token}"), || {
+            let pool = pool.clone();
+            async move {
+                projections::state::read(&pool, "rm_users").await.map(|p| p.token >= token).unwrap_or(false)
+            }
+        })
+        .await;
+    }
+
+    pub async fn event_count(&self) -> i64 {
+        sqlx::query_scalar("select count(*) from events").fetch_one(&self.ddl).await.unwrap()
+    }
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        // Async drop does not exist: clean up on a thread of our own, even after a panic.
+        let (pg_url, database, nats_url, stream) =
+            (self.pg_url.clone(), self.database.clone(), self.settings.nats_url.clone(), self.bus.stream_name());
+        let cleanup = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            runtime.block_on(async move {
+                // `with (force)` ends this test's connections; their pools belong to the
+                // test's runtime, which this thread blocks, so they are not closed here.
+                if let Ok(server) = PgPoolOptions::new().max_connections(1).connect(&format!("{pg_url}/postgres")).await {
+                    let _ = sqlx::query(&format!("drop database if exists {database} with (force)")).execute(&server).await;
+                }
+                if let Ok(client) = async_nats::connect(&nats_url).await {
+                    let _ = jetstream::new(client).delete_stream(&stream).await;
+                }
+            });
+        });
+        let _ = cleanup.join();
+    }
+}
