@@ -70,6 +70,12 @@ impl Running {
         while self.tasks.join_next().await.is_some() {}
     }
 
+    /// Ends every process abruptly, as a crash would: tasks are dropped wherever they
+    /// are, connections (and the advisory locks they hold) go with them.
+    pub fn kill(mut self) {
+        self.tasks.abort_all();
+    }
+
     /// Asks every process to stop, and waits for them.
     pub async fn stop(self) {
         self.shutdown.cancel();

@@ -7,3 +7,4 @@ mod support;
 
 mod api;
 mod event_store;
+mod relay;

@@ -1,6 +1,7 @@
 //! The test kit: a fresh database and bus prefix per test, and helpers to drive them.
 
 pub mod events;
+pub mod probe;
 
 use async_nats::jetstream;
 use commands::registration::{RegistrationForm, RegistrationOutcome, Registrations};
@@ -156,5 +157,34 @@ impl Drop for TestEnv {
             });
         });
         let _ = cleanup.join();
+    }
+}
+
+impl TestEnv {
+    /// The stream's messages, in order, decoded.
+    pub async fn stream_events(&self) -> Vec<(u64, async_nats::jetstream::message::StreamMessage)> {
+        let Ok(stream) = self.js.get_stream(self.bus.stream_name()).await else { return Vec::new() };
+        let mut out = Vec::new();
+        let last = self.stream_len().await;
+        for seq in 1..=last {
+            if let Ok(message) = stream.get_raw_message(seq).await {
+                out.push((seq, message));
+            }
+        }
+        out
+    }
+
+    /// Positions of the events in the stream, in stream order.
+    pub async fn stream_positions(&self) -> Vec<i64> {
+        self.stream_events()
+            .await
+            .into_iter()
+            .map(|(_, message)| eventlog::bus::decode(&message.payload).unwrap().position)
+            .collect()
+    }
+
+    /// Positions of all committed events, in relay order.
+    pub async fn log_positions(&self) -> Vec<i64> {
+        sqlx::query_scalar("select position from events order by tx_id, position").fetch_all(&self.ddl).await.unwrap()
     }
 }
