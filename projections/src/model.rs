@@ -17,12 +17,17 @@ pub enum ApplyError {
 }
 
 impl ApplyError {
-    /// Failures that say something about the data rather than the connection, and so
-    /// count towards parking an event.
+    /// Failures that say something about the event rather than the system, and so count
+    /// towards parking it: poison, and SQLSTATE classes 22 (data exception), 23 (integrity
+    /// violation) and P0 (raised by a trigger). A missing grant or table (class 42) or a
+    /// lost connection is the system's fault: the builder retries and the lag shows.
     pub fn is_data_error(&self) -> bool {
         match self {
             ApplyError::Poison { .. } => true,
-            ApplyError::Database(error) => error.as_database_error().is_some(),
+            ApplyError::Database(error) => error
+                .as_database_error()
+                .and_then(|db| db.code())
+                .is_some_and(|code| code.starts_with("22") || code.starts_with("23") || code.starts_with("P0")),
         }
     }
 }

@@ -150,14 +150,14 @@ async fn apply_chunk(
             tx.commit().await?;
             return Ok(());
         }
-        Err(ApplyError::Database(error)) if error.as_database_error().is_none() => return Err(error.into()),
+        Err(error) if !error.is_data_error() => return Err(system_failure(error)),
         Err(_) => tx.rollback().await?,
     }
     for event in events {
         let mut tx = connection.begin().await?;
         match apply_in_order(&mut tx, model, schema, std::slice::from_ref(event)).await {
             Ok(_) => tx.commit().await?,
-            Err(ApplyError::Database(error)) if error.as_database_error().is_none() => return Err(error.into()),
+            Err(error) if !error.is_data_error() => return Err(system_failure(error)),
             Err(error) => {
                 tx.rollback().await?;
                 let mut tx = connection.begin().await?;
@@ -180,13 +180,21 @@ async fn apply_chunk(
     Ok(())
 }
 
+fn system_failure(error: ApplyError) -> ReplayError {
+    match error {
+        ApplyError::Database(sql) => ReplayError::Database(sql),
+        poison @ ApplyError::Poison { .. } => ReplayError::Database(sqlx::Error::Protocol(poison.to_string())),
+    }
+}
+
 async fn create_schema(tx: &mut PgConnection, model: &dyn ReadModel, schema: &str) -> Result<(), sqlx::Error> {
     sqlx::query(&format!("create schema {schema}")).execute(&mut *tx).await?;
     sqlx::raw_sql(&model.tables_sql(schema)).execute(&mut *tx).await?;
     sqlx::raw_sql(&state_tables_sql(schema, model.schema_version())).execute(&mut *tx).await?;
     sqlx::raw_sql(&format!(
         "grant usage on schema {schema} to {RUNTIME_ROLE};
-         grant select, insert, update, delete on all tables in schema {schema} to {RUNTIME_ROLE};"
+         grant select, insert, update, delete on all tables in schema {schema} to {RUNTIME_ROLE};
+         grant usage, select on all sequences in schema {schema} to {RUNTIME_ROLE};"
     ))
     .execute(&mut *tx)
     .await?;

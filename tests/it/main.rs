@@ -7,4 +7,5 @@ mod support;
 
 mod api;
 mod event_store;
+mod projections;
 mod relay;
