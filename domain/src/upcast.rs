@@ -71,6 +71,11 @@ pub fn upcast(
     Ok(version)
 }
 
+/// Every event this build knows, as `(aggregate_type, event_type, current_version)`.
+pub fn known_events() -> &'static [(&'static str, &'static str, &'static str)] {
+    CURRENT
+}
+
 /// The current version of `(aggregate_type, event_type)`, if this build knows the type.
 pub fn current_version(aggregate_type: &str, event_type: &str) -> Option<&'static str> {
     CURRENT

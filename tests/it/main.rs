@@ -6,6 +6,9 @@
 mod support;
 
 mod api;
+mod consistency;
+mod contract;
 mod event_store;
 mod projections;
 mod relay;
+mod replay;

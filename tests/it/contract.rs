@@ -1,0 +1,113 @@
+//! The event contract (EV-7): the AsyncAPI document matches what the relay publishes, and
+//! old event versions are upcast everywhere (ARCHITECTURE test 14).
+
+use crate::support::{events, TestEnv};
+use commands::{CommandError, CommandMeta, EventStore};
+use crypto::seal;
+use domain::user::{sealed_fields, Handle, RegisterUser, Role, User, UserCommand, UserError};
+use domain::Sealed;
+use projections::users::queries;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+fn asyncapi() -> Value {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/asyncapi.yaml")).unwrap();
+    serde_yaml::from_str(&text).unwrap()
+}
+
+/// A validator for the schema at `pointer` inside the AsyncAPI document (so its `$ref`s
+/// resolve against the document).
+fn validator(document: &Value, pointer: &str) -> jsonschema::Validator {
+    let mut root = document.clone();
+    root["$ref"] = Value::String(format!("#{pointer}"));
+    jsonschema::options().should_validate_formats(true).build(&root).unwrap()
+}
+
+fn assert_valid(validator: &jsonschema::Validator, instance: &Value, what: &str) {
+    let errors: Vec<String> = validator.iter_errors(instance).map(|e| format!("{e} at {}", e.instance_path)).collect();
+    assert!(errors.is_empty(), "{what} does not match the AsyncAPI document: {errors:?}\n{instance:#}");
+}
+
+#[test]
+fn every_known_event_is_described_at_its_current_version() {
+    let document = asyncapi();
+    for (aggregate_type, event_type, version) in domain::upcast::known_events() {
+        let channel = format!("{{prefix}}.evt.{aggregate_type}.{event_type}");
+        assert!(document["channels"].get(&channel).is_some(), "no channel {channel}");
+        let parts = &document["components"]["messages"][event_type]["payload"]["allOf"][1]["properties"];
+        assert_eq!(parts["event_version"]["const"], *version, "{event_type}");
+        assert_eq!(parts["aggregate_type"]["const"], *aggregate_type, "{event_type}");
+    }
+}
+
+/// Inserts the 1.0 fixture as an old row would be, with real sealed fields.
+async fn insert_v1_fixture(env: &TestEnv) -> Uuid {
+    let mut fixture: Value =
+        serde_json::from_str(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/events/user_registered_1.0.json"))).unwrap();
+    let object = fixture.as_object_mut().unwrap();
+    object.remove("_comment");
+    let user_id: Uuid = object["user_id"].as_str().unwrap().parse().unwrap();
+    let key = env.keys().create(user_id).await.unwrap();
+    object.insert("email".into(), json!(seal(&key, user_id, sealed_fields::EMAIL, b"old@example.test").as_str()));
+    object.insert("password_hash".into(), json!(seal(&key, user_id, sealed_fields::PASSWORD_HASH, b"$argon2id$v=19$m=19456,t=2,p=1$x$y").as_str()));
+    object.insert("email_lookup".into(), json!(env.master.email_lookup("old@example.test")));
+    let mut connection = env.pool.acquire().await.unwrap();
+    events::insert(&mut connection, "user", &user_id.to_string(), 1, "UserRegistered", "1.0", fixture).await;
+    user_id
+}
+
+#[tokio::test]
+async fn published_events_match_the_asyncapi_document_and_old_versions_are_upcast() {
+    let env = TestEnv::new().await;
+    let old = insert_v1_fixture(&env).await;
+    let (running, _) = env.start_all().await;
+    env.register("pia").await;
+    let (_, token) = env.register("quinn").await;
+    env.users_reach(token).await;
+
+    let document = asyncapi();
+    let payload = validator(&document, "/components/messages/UserRegistered/payload");
+    let headers = validator(&document, "/components/schemas/EventHeaders");
+    let messages = env.stream_events().await;
+    assert_eq!(messages.len(), 3);
+    for (_, message) in &messages {
+        let body: Value = serde_json::from_slice(&message.payload).unwrap();
+        assert_valid(&payload, &body, "the message body");
+        let header_map: serde_json::Map<String, Value> = message
+            .headers
+            .iter()
+            .map(|(name, values)| (name.to_string(), json!(values.first().map(|v| v.as_str()).unwrap_or_default())))
+            .collect();
+        assert_valid(&headers, &Value::Object(header_map), "the message headers");
+        assert_eq!(message.subject.as_str(), format!("{}.evt.user.UserRegistered", env.bus.prefix()));
+    }
+    // The 1.0 row went out as 2.0 with the role it implied.
+    let first: Value = serde_json::from_slice(&messages[0].1.payload).unwrap();
+    assert_eq!(first["aggregate_id"], old.to_string());
+    assert_eq!(first["event_version"], "2.0");
+    assert_eq!(first["payload"]["role"], "user");
+
+    // The projection applied it, and a rebuild from the events table reads it the same.
+    let row = queries::find_by_handle(&env.pool, "oldtimer").await.unwrap().unwrap();
+    assert_eq!((row.role.as_str(), row.email.as_deref()), ("user", Some("old@example.test")));
+    let live = queries::all_in(&env.pool, "rm_users").await.unwrap();
+    running.stop().await;
+    let model = docuvault::system::read_model(env.keys(), "users").unwrap();
+    projections::replay::replay(&env.ddl, model.as_ref(), 2).await.unwrap();
+    assert_eq!(queries::all_in(&env.pool, "rm_users").await.unwrap(), live);
+
+    // The aggregate loader upcasts too: the old account is known as registered.
+    let again = RegisterUser {
+        user_id: old,
+        handle: Handle::parse("oldtimer2").unwrap(),
+        email: Sealed::from_envelope("v1.AAAAAAAAAAAAAAAA.AAAA".into()),
+        email_lookup: "other".into(),
+        password_hash: Sealed::from_envelope("v1.AAAAAAAAAAAAAAAA.AAAA".into()),
+        role: Role::User,
+        at: chrono::DateTime::UNIX_EPOCH,
+    };
+    let result = EventStore::new(env.pool.clone())
+        .execute::<User>(&old.to_string(), UserCommand::Register(again), (), &CommandMeta::new("test", "upcast"))
+        .await;
+    assert!(matches!(result, Err(CommandError::Rejected(UserError::AlreadyRegistered))), "{result:?}");
+}
