@@ -12,3 +12,4 @@ mod event_store;
 mod projections;
 mod relay;
 mod replay;
+mod resilience;

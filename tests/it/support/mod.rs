@@ -1,5 +1,6 @@
 //! The test kit: a fresh database and bus prefix per test, and helpers to drive them.
 
+pub mod cluster;
 pub mod events;
 pub mod probe;
 
