@@ -6,6 +6,8 @@
 mod support;
 
 mod api;
+mod browser;
+mod compose;
 mod consistency;
 mod contract;
 mod event_store;
