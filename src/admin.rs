@@ -3,7 +3,9 @@
 use crate::config::Settings;
 use crate::{database, master_key};
 use anyhow::{bail, Context};
-use commands::registration::{RegistrationError, RegistrationForm, RegistrationOutcome, Registrations};
+use commands::registration::{
+    RegistrationError, RegistrationForm, RegistrationOutcome, Registrations,
+};
 use commands::{CommandMeta, EventStore, PasswordHasher};
 use crypto::KeyRing;
 use domain::user::Role;
@@ -12,7 +14,13 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 /// Creates an administrator account (ADM-1: the first admin comes from here).
-pub async fn create_admin(settings: &Settings, email: &str, handle: &str, password: &str, clock: Arc<dyn Clock>) -> anyhow::Result<Uuid> {
+pub async fn create_admin(
+    settings: &Settings,
+    email: &str,
+    handle: &str,
+    password: &str,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Uuid> {
     let master = master_key::load(settings, false)?;
     let pool = database::runtime_pool(&settings.database_url, 2).await?;
     master_key::verify(&pool, &master).await?;
@@ -23,7 +31,17 @@ pub async fn create_admin(settings: &Settings, email: &str, handle: &str, passwo
         clock,
     );
     let meta = CommandMeta::new("cli:admin-create", Uuid::new_v4().to_string());
-    let outcome = registrations.register(RegistrationForm { email, handle, password }, Role::Admin, &meta).await;
+    let outcome = registrations
+        .register(
+            RegistrationForm {
+                email,
+                handle,
+                password,
+            },
+            Role::Admin,
+            &meta,
+        )
+        .await;
     pool.close().await;
     match outcome {
         Ok(RegistrationOutcome::Registered { user_id, .. }) => Ok(user_id),
@@ -31,11 +49,19 @@ pub async fn create_admin(settings: &Settings, email: &str, handle: &str, passwo
         Err(RegistrationError::HandleTaken) => bail!("the handle {handle:?} is taken"),
         Err(RegistrationError::Invalid(problems)) => {
             let mut lines = Vec::new();
-            if let Some(p) = problems.email { lines.push(format!("email: {p}")); }
-            if let Some(p) = problems.handle { lines.push(format!("handle: {p}")); }
-            if let Some(p) = problems.password { lines.push(format!("password: {p}")); }
+            if let Some(p) = problems.email {
+                lines.push(format!("email: {p}"));
+            }
+            if let Some(p) = problems.handle {
+                lines.push(format!("handle: {p}"));
+            }
+            if let Some(p) = problems.password {
+                lines.push(format!("password: {p}"));
+            }
             bail!("{}", lines.join("; "))
         }
-        Err(RegistrationError::Internal(detail)) => Err(anyhow::anyhow!(detail)).context("creating the admin"),
+        Err(RegistrationError::Internal(detail)) => {
+            Err(anyhow::anyhow!(detail)).context("creating the admin")
+        }
     }
 }

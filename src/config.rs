@@ -16,11 +16,19 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// Runtime connection (a role with DML rights only).
-    #[arg(long, env = "DATABASE_URL", default_value = "postgres://docuvault_app@127.0.0.1:5432/docuvault")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://docuvault_app@127.0.0.1:5432/docuvault"
+    )]
     pub database_url: String,
 
     /// Migration connection (a role that may create tables, schemas and roles).
-    #[arg(long, env = "DATABASE_MIGRATE_URL", default_value = "postgres://postgres@127.0.0.1:5432/docuvault")]
+    #[arg(
+        long,
+        env = "DATABASE_MIGRATE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/docuvault"
+    )]
     pub database_migrate_url: String,
 
     /// Pool size of the runtime connection.
@@ -39,7 +47,11 @@ pub struct Settings {
     pub master_key: Option<String>,
 
     /// Where the master secret is kept when not given directly; `migrate` creates it.
-    #[arg(long, env = "DOCUVAULT_MASTER_KEY_FILE", default_value = "data/master.key")]
+    #[arg(
+        long,
+        env = "DOCUVAULT_MASTER_KEY_FILE",
+        default_value = "data/master.key"
+    )]
     pub master_key_file: PathBuf,
 
     /// Address the API and SPA listen on.

@@ -24,13 +24,16 @@ pub async fn ensure_database(migrate_url: &str) -> anyhow::Result<()> {
         .connect_with(target.clone().database("postgres"))
         .await
         .context("cannot reach Postgres with DATABASE_MIGRATE_URL")?;
-    let exists: bool = sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
-        .bind(&name)
-        .fetch_one(&server)
-        .await?;
+    let exists: bool =
+        sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+            .bind(&name)
+            .fetch_one(&server)
+            .await?;
     if !exists {
         tracing::info!(database = %name, "creating database");
-        sqlx::query(&format!("create database {}", quote_identifier(&name)?)).execute(&server).await?;
+        sqlx::query(&format!("create database {}", quote_identifier(&name)?))
+            .execute(&server)
+            .await?;
     }
     server.close().await;
     Ok(())
@@ -38,11 +41,23 @@ pub async fn ensure_database(migrate_url: &str) -> anyhow::Result<()> {
 
 /// Applies the SQL migrations, lets the runtime user in through the runtime group, and
 /// creates (or rebuilds) every read model's schema.
-pub async fn migrate(migrate_url: &str, runtime_url: &str, models: &[Arc<dyn ReadModel>], replay_chunk: i64) -> anyhow::Result<()> {
+pub async fn migrate(
+    migrate_url: &str,
+    runtime_url: &str,
+    models: &[Arc<dyn ReadModel>],
+    replay_chunk: i64,
+) -> anyhow::Result<()> {
     let ddl = ddl_pool(migrate_url).await?;
-    sqlx::migrate!("./migrations").run(&ddl).await.context("applying migrations")?;
-    let runtime_user = options(runtime_url, "DATABASE_URL")?.get_username().to_owned();
-    let ddl_user: String = sqlx::query_scalar("select current_user::text").fetch_one(&ddl).await?;
+    sqlx::migrate!("./migrations")
+        .run(&ddl)
+        .await
+        .context("applying migrations")?;
+    let runtime_user = options(runtime_url, "DATABASE_URL")?
+        .get_username()
+        .to_owned();
+    let ddl_user: String = sqlx::query_scalar("select current_user::text")
+        .fetch_one(&ddl)
+        .await?;
     if runtime_user != ddl_user {
         grant_runtime_role(&ddl, &runtime_user).await?;
     } else {
@@ -91,7 +106,9 @@ pub async fn runtime_pool(runtime_url: &str, max_connections: u32) -> anyhow::Re
         .after_connect(|connection, _| {
             Box::pin(async move {
                 // A forgotten open transaction would stall the relay for everyone.
-                sqlx::query("set idle_in_transaction_session_timeout = '60s'").execute(connection).await?;
+                sqlx::query("set idle_in_transaction_session_timeout = '60s'")
+                    .execute(connection)
+                    .await?;
                 Ok(())
             })
         })
@@ -102,7 +119,10 @@ pub async fn runtime_pool(runtime_url: &str, max_connections: u32) -> anyhow::Re
 
 /// Role and database names are interpolated into DDL, so only plain names are accepted.
 fn quote_identifier(name: &str) -> anyhow::Result<String> {
-    if name.is_empty() || name.len() > 63 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+    if name.is_empty()
+        || name.len() > 63
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
         bail!("{name:?} is not a plain identifier (letters, digits, underscore)");
     }
     Ok(format!("\"{name}\""))

@@ -8,7 +8,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "docuvault", version, about = "Self-hosted, privacy-first document vault")]
+#[command(
+    name = "docuvault",
+    version,
+    about = "Self-hosted, privacy-first document vault"
+)]
 struct Cli {
     #[command(flatten)]
     settings: Settings,
@@ -77,16 +81,37 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let components = match cli.command {
         Command::Migrate => return system::migrate(&settings).await,
         Command::Replay { projection } => return replay(&settings, &projection).await,
-        Command::Admin { action: AdminAction::Create { email, handle, password_stdin } } => {
+        Command::Admin {
+            action:
+                AdminAction::Create {
+                    email,
+                    handle,
+                    password_stdin,
+                },
+        } => {
             let password = read_password(password_stdin)?;
-            let user_id = docuvault::admin::create_admin(&settings, &email, &handle, &password, clock).await?;
+            let user_id =
+                docuvault::admin::create_admin(&settings, &email, &handle, &password, clock)
+                    .await?;
             let _ = writeln!(std::io::stdout(), "created admin {handle} ({user_id})");
             return Ok(());
         }
-        Command::Serve => Components { api: true, ..Components::default() },
-        Command::Relay => Components { relay: true, ..Components::default() },
-        Command::Project => Components { projections: true, ..Components::default() },
-        Command::Work => Components { workers: true, ..Components::default() },
+        Command::Serve => Components {
+            api: true,
+            ..Components::default()
+        },
+        Command::Relay => Components {
+            relay: true,
+            ..Components::default()
+        },
+        Command::Project => Components {
+            projections: true,
+            ..Components::default()
+        },
+        Command::Work => Components {
+            workers: true,
+            ..Components::default()
+        },
         Command::All => {
             system::migrate(&settings).await?;
             Components::ALL
@@ -130,18 +155,20 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
         std::io::stdin().lock().read_line(&mut line)?;
         return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
     }
-    std::env::var("DOCUVAULT_ADMIN_PASSWORD")
-        .map_err(|_| anyhow::anyhow!("give the password with --password-stdin or DOCUVAULT_ADMIN_PASSWORD"))
+    std::env::var("DOCUVAULT_ADMIN_PASSWORD").map_err(|_| {
+        anyhow::anyhow!("give the password with --password-stdin or DOCUVAULT_ADMIN_PASSWORD")
+    })
 }
 
 async fn wait_for_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(_) => return std::future::pending().await,
-        };
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => return std::future::pending().await,
+            };
         tokio::select! {
             _ = interrupt => {}
             _ = terminate.recv() => {}
@@ -154,7 +181,9 @@ async fn wait_for_signal() {
 fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,async_nats=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),

@@ -31,7 +31,12 @@ pub struct Components {
 }
 
 impl Components {
-    pub const ALL: Components = Components { api: true, relay: true, projections: true, workers: true };
+    pub const ALL: Components = Components {
+        api: true,
+        relay: true,
+        projections: true,
+        workers: true,
+    };
 }
 
 /// Every read model, in one list: migrate installs them, `project` builds them, replay
@@ -90,16 +95,27 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     database::ensure_database(&settings.database_migrate_url).await?;
     let ddl = database::ddl_pool(&settings.database_migrate_url).await?;
     let models = read_models(KeyRing::new(ddl.clone(), master.clone()));
-    database::migrate(&settings.database_migrate_url, &settings.database_url, &models, settings.replay_chunk).await?;
+    database::migrate(
+        &settings.database_migrate_url,
+        &settings.database_url,
+        &models,
+        settings.replay_chunk,
+    )
+    .await?;
     master_key::verify(&ddl, &master).await?;
     ddl.close().await;
     Ok(())
 }
 
 /// Starts the chosen processes and returns at once.
-pub async fn start(settings: &Settings, components: Components, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+pub async fn start(
+    settings: &Settings,
+    components: Components,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Running> {
     let master = master_key::load(settings, false)?;
-    let pool = database::runtime_pool(&settings.database_url, settings.database_max_connections).await?;
+    let pool =
+        database::runtime_pool(&settings.database_url, settings.database_max_connections).await?;
     master_key::verify(&pool, &master).await?;
     let keys = KeyRing::new(pool.clone(), master);
     let bus = Bus::new(&settings.nats_prefix).context("NATS_PREFIX")?;
@@ -110,16 +126,32 @@ pub async fn start(settings: &Settings, components: Components, clock: Arc<dyn C
     let models = read_models(keys.clone());
     let shutdown = CancellationToken::new();
     let mut tasks = JoinSet::new();
-    let mut running = Running { addr: None, relay_stats: None, shutdown: shutdown.clone(), tasks: JoinSet::new() };
+    let mut running = Running {
+        addr: None,
+        relay_stats: None,
+        shutdown: shutdown.clone(),
+        tasks: JoinSet::new(),
+    };
 
     if components.relay {
-        let relay = Relay::new(pool.clone(), js.clone(), bus.clone(), relay_config(settings));
+        let relay = Relay::new(
+            pool.clone(),
+            js.clone(),
+            bus.clone(),
+            relay_config(settings),
+        );
         running.relay_stats = Some(relay.stats());
         tasks.spawn(relay.run(shutdown.clone()));
     }
     if components.projections {
         for model in &models {
-            let runner = Runner::new(pool.clone(), js.clone(), bus.clone(), model.clone(), runner_config(settings));
+            let runner = Runner::new(
+                pool.clone(),
+                js.clone(),
+                bus.clone(),
+                model.clone(),
+                runner_config(settings),
+            );
             tasks.spawn(runner.run(shutdown.clone()));
         }
     }
@@ -131,7 +163,12 @@ pub async fn start(settings: &Settings, components: Components, clock: Arc<dyn C
         let state = AppState {
             pool: pool.clone(),
             nats: nats.clone(),
-            registrations: Registrations::new(EventStore::new(pool.clone()), keys.clone(), PasswordHasher::default(), clock.clone()),
+            registrations: Registrations::new(
+                EventStore::new(pool.clone()),
+                keys.clone(),
+                PasswordHasher::default(),
+                clock.clone(),
+            ),
             models: models.clone(),
             clock,
             config: Arc::new(ApiConfig {
@@ -150,7 +187,9 @@ pub async fn start(settings: &Settings, components: Components, clock: Arc<dyn C
         let app = api::router(state);
         let stop = shutdown.clone();
         tasks.spawn(async move {
-            let served = axum::serve(listener, app).with_graceful_shutdown(stop.clone().cancelled_owned()).await;
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(stop.clone().cancelled_owned())
+                .await;
             if let Err(error) = served {
                 tracing::error!(%error, "the API server failed");
             }

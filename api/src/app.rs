@@ -55,12 +55,19 @@ impl AppState {
             .find(|model| model.name() == name)
             .ok_or_else(|| ApiError::internal(format!("no read model named {name}")))?;
         let schema = projections::model::live_schema(name);
-        wait_until_reached(&self.pool, &schema, model.aggregate_type(), token, self.config.consistency_wait, self.config.consistency_poll)
-            .await
-            .map_err(|error| match error {
-                WaitError::NotYet => ApiError::NotYetConsistent,
-                WaitError::Database(error) => ApiError::internal(error),
-            })
+        wait_until_reached(
+            &self.pool,
+            &schema,
+            model.aggregate_type(),
+            token,
+            self.config.consistency_wait,
+            self.config.consistency_poll,
+        )
+        .await
+        .map_err(|error| match error {
+            WaitError::NotYet => ApiError::NotYetConsistent,
+            WaitError::Database(error) => ApiError::internal(error),
+        })
     }
 }
 
@@ -71,15 +78,24 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::document))
         .fallback(|| async { ApiError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES))
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
 
     let spa_dir = state.config.spa_dir.clone();
     let assets = ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable")))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        ))
         .service(ServeDir::new(spa_dir.join("assets")));
     // Any other path is a route of the SPA: serve the file if it exists, else index.html.
     let pages = ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
         .service(ServeDir::new(&spa_dir).fallback(ServeFile::new(spa_dir.join("index.html"))));
 
     let request_id = HeaderName::from_static("x-request-id");

@@ -13,7 +13,9 @@ use utoipa::ToSchema;
 pub enum ApiError {
     /// 400: fields failed validation; `fields` says which and why.
     #[error("invalid input")]
-    InvalidInput { fields: BTreeMap<&'static str, String> },
+    InvalidInput {
+        fields: BTreeMap<&'static str, String>,
+    },
     /// 400: the body or a header could not be read at all.
     #[error("malformed request: {0}")]
     Malformed(String),
@@ -62,16 +64,48 @@ impl ApiError {
 
     fn parts(&self) -> (StatusCode, &'static str, String) {
         match self {
-            ApiError::InvalidInput { .. } => (StatusCode::BAD_REQUEST, "invalid_input", "Some fields need attention.".into()),
-            ApiError::Malformed(detail) => (StatusCode::BAD_REQUEST, "malformed_request", format!("The request could not be read: {detail}")),
-            ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large.".into()),
-            ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Send the body as application/json.".into()),
+            ApiError::InvalidInput { .. } => (
+                StatusCode::BAD_REQUEST,
+                "invalid_input",
+                "Some fields need attention.".into(),
+            ),
+            ApiError::Malformed(detail) => (
+                StatusCode::BAD_REQUEST,
+                "malformed_request",
+                format!("The request could not be read: {detail}"),
+            ),
+            ApiError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The request body is too large.".into(),
+            ),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the body as application/json.".into(),
+            ),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "Nothing here.".into()),
             ApiError::HandleTaken => (StatusCode::CONFLICT, "handle_taken", HANDLE_TAKEN.into()),
-            ApiError::Conflict => (StatusCode::CONFLICT, "conflict", "Someone changed this at the same time; try again.".into()),
-            ApiError::NotYetConsistent => (StatusCode::SERVICE_UNAVAILABLE, "not_yet_consistent", "Your last change is still being processed; try again in a moment.".into()),
-            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The service is temporarily unavailable.".into()),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.".into()),
+            ApiError::Conflict => (
+                StatusCode::CONFLICT,
+                "conflict",
+                "Someone changed this at the same time; try again.".into(),
+            ),
+            ApiError::NotYetConsistent => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_yet_consistent",
+                "Your last change is still being processed; try again in a moment.".into(),
+            ),
+            ApiError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "The service is temporarily unavailable.".into(),
+            ),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "Something went wrong on our side.".into(),
+            ),
         }
     }
 }
@@ -82,7 +116,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message) = self.parts();
         match &self {
-            ApiError::Internal(detail) | ApiError::Unavailable(detail) => tracing::error!(%status, detail, "request failed"),
+            ApiError::Internal(detail) | ApiError::Unavailable(detail) => {
+                tracing::error!(%status, detail, "request failed")
+            }
             _ => tracing::debug!(%status, code, "request refused"),
         }
         let fields = match self {
@@ -90,9 +126,19 @@ impl IntoResponse for ApiError {
             ApiError::HandleTaken => Some(BTreeMap::from([("handle", HANDLE_TAKEN.to_owned())])),
             _ => None,
         };
-        let mut response = (status, axum::Json(ErrorBody { code, message, fields })).into_response();
+        let mut response = (
+            status,
+            axum::Json(ErrorBody {
+                code,
+                message,
+                fields,
+            }),
+        )
+            .into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
     }

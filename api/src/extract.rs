@@ -21,7 +21,9 @@ where
         match axum::Json::<T>::from_request(request, state).await {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType),
-            Err(JsonRejection::BytesRejection(rejection)) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(JsonRejection::BytesRejection(rejection))
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
                 Err(ApiError::TooLarge)
             }
             Err(rejection) => Err(ApiError::Malformed(rejection.body_text())),
@@ -42,7 +44,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ConsistencyToken {
         let Some(value) = parts.headers.get(CONSISTENCY_HEADER) else {
             return Ok(Self(None));
         };
-        let text = value.to_str().map_err(|_| ApiError::Malformed("X-Consistency-Token is not text".into()))?;
+        let text = value
+            .to_str()
+            .map_err(|_| ApiError::Malformed("X-Consistency-Token is not text".into()))?;
         text.parse::<Token>()
             .map(|token| Self(Some(token)))
             .map_err(|error| ApiError::Malformed(error.to_string()))

@@ -3,8 +3,8 @@
 //! The domain stays free of cqrs-es (and of its tokio dependency); the orphan rule makes
 //! the adapter a pair of transparent wrappers.
 
-use cqrs_es::persist::{EventUpcaster, SerializedEvent};
 use cqrs_es::event_sink::EventSink;
+use cqrs_es::persist::{EventUpcaster, SerializedEvent};
 use serde::{Deserialize, Serialize};
 
 /// A domain aggregate as cqrs-es sees it.
@@ -72,7 +72,9 @@ impl EventUpcaster for DomainUpcaster {
         let (event_type, version) = (event.event_type.clone(), event.event_version.clone());
         if let Some(inner) = event.payload.get_mut(&event_type) {
             // An unknown version stays as it is; deserialising it then fails loudly.
-            if let Ok(current) = domain::upcast::upcast(self.aggregate_type, &event_type, &version, inner) {
+            if let Ok(current) =
+                domain::upcast::upcast(self.aggregate_type, &event_type, &version, inner)
+            {
                 event.event_version = current;
             }
         }

@@ -40,9 +40,8 @@ impl<E: std::error::Error> From<AggregateError<E>> for CommandError<E> {
                     _ => Self::Store(source.to_string()),
                 }
             }
-            AggregateError::DatabaseConnectionError(source) | AggregateError::DeserializationError(source) => {
-                Self::Store(source.to_string())
-            }
+            AggregateError::DatabaseConnectionError(source)
+            | AggregateError::DeserializationError(source) => Self::Store(source.to_string()),
         }
     }
 }

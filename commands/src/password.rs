@@ -17,7 +17,9 @@ pub struct PasswordHasher {
 
 impl Default for PasswordHasher {
     fn default() -> Self {
-        Self { params: Params::DEFAULT }
+        Self {
+            params: Params::DEFAULT,
+        }
     }
 }
 
@@ -44,9 +46,18 @@ mod tests {
     #[tokio::test]
     async fn hashes_are_argon2id_at_owasp_parameters_with_unique_salts() {
         let hasher = PasswordHasher::default();
-        let first = hasher.hash(Password::parse("correct horse battery staple", &[]).unwrap()).await.unwrap();
-        let second = hasher.hash(Password::parse("correct horse battery staple", &[]).unwrap()).await.unwrap();
-        assert!(first.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{first}");
+        let first = hasher
+            .hash(Password::parse("correct horse battery staple", &[]).unwrap())
+            .await
+            .unwrap();
+        let second = hasher
+            .hash(Password::parse("correct horse battery staple", &[]).unwrap())
+            .await
+            .unwrap();
+        assert!(
+            first.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{first}"
+        );
         assert_ne!(first, second);
     }
 }

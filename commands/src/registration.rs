@@ -2,7 +2,9 @@
 
 use crate::{CommandError, CommandMeta, EventStore, PasswordHasher};
 use crypto::{seal, KeyRing};
-use domain::user::{parse_registration, sealed_fields, RegisterUser, RegistrationProblems, Role, User, UserCommand};
+use domain::user::{
+    parse_registration, sealed_fields, RegisterUser, RegistrationProblems, Role, User, UserCommand,
+};
 use domain::Clock;
 use eventlog::Token;
 use std::sync::Arc;
@@ -18,7 +20,10 @@ pub struct RegistrationForm<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegistrationOutcome {
-    Registered { user_id: Uuid, token: Token },
+    Registered {
+        user_id: Uuid,
+        token: Token,
+    },
     /// The email belongs to an account already. Callers must answer exactly as for a
     /// fresh registration, so addresses cannot be enumerated.
     EmailInUse,
@@ -43,8 +48,18 @@ pub struct Registrations {
 }
 
 impl Registrations {
-    pub fn new(store: EventStore, keys: KeyRing, hasher: PasswordHasher, clock: Arc<dyn Clock>) -> Self {
-        Self { store, keys, hasher, clock }
+    pub fn new(
+        store: EventStore,
+        keys: KeyRing,
+        hasher: PasswordHasher,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            keys,
+            hasher,
+            clock,
+        }
     }
 
     #[tracing::instrument(skip_all, fields(role = role.as_str()))]
@@ -62,15 +77,30 @@ impl Registrations {
         let command = RegisterUser {
             user_id,
             handle: valid.handle,
-            email: seal(&data_key, user_id, sealed_fields::EMAIL, valid.email.as_str().as_bytes()),
+            email: seal(
+                &data_key,
+                user_id,
+                sealed_fields::EMAIL,
+                valid.email.as_str().as_bytes(),
+            ),
             email_lookup: self.keys.master().email_lookup(valid.email.as_str()),
-            password_hash: seal(&data_key, user_id, sealed_fields::PASSWORD_HASH, password_hash.as_bytes()),
+            password_hash: seal(
+                &data_key,
+                user_id,
+                sealed_fields::PASSWORD_HASH,
+                password_hash.as_bytes(),
+            ),
             role,
             at: self.clock.now(),
         };
         let result = self
             .store
-            .execute::<User>(&user_id.to_string(), UserCommand::Register(command), (), meta)
+            .execute::<User>(
+                &user_id.to_string(),
+                UserCommand::Register(command),
+                (),
+                meta,
+            )
             .await;
         if result.is_err() {
             // Nothing was sealed under the key that reached the log: drop it.

@@ -37,13 +37,22 @@ impl EventStore {
         A: domain::Aggregate + 'static,
         A::Command: Send,
     {
-        let store = PersistedEventStore::new_event_store(PostgresEventRepository::new(self.pool.clone()))
-            .with_upcasters(vec![Box::new(DomainUpcaster { aggregate_type: A::TYPE })]);
+        let store =
+            PersistedEventStore::new_event_store(PostgresEventRepository::new(self.pool.clone()))
+                .with_upcasters(vec![Box::new(DomainUpcaster {
+                    aggregate_type: A::TYPE,
+                })]);
         let cqrs = CqrsFramework::<Framed<A>, _>::new(store, Vec::new(), services);
-        cqrs.execute_with_metadata(aggregate_id, command, meta.to_map()).await?;
+        cqrs.execute_with_metadata(aggregate_id, command, meta.to_map())
+            .await?;
         eventlog::log::last_token_of(&self.pool, A::TYPE, aggregate_id)
             .await
             .map_err(|error| CommandError::Store(error.to_string()))?
-            .ok_or_else(|| CommandError::Store(format!("no events for {}/{aggregate_id} after a command", A::TYPE)))
+            .ok_or_else(|| {
+                CommandError::Store(format!(
+                    "no events for {}/{aggregate_id} after a command",
+                    A::TYPE
+                ))
+            })
     }
 }

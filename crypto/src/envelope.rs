@@ -49,7 +49,12 @@ pub fn seal(key: &DataKey, owner: Uuid, field: &str, plaintext: &[u8]) -> Sealed
 }
 
 /// Decrypts an envelope sealed by [`seal`] for the same owner and field.
-pub fn open(key: &DataKey, owner: Uuid, field: &str, sealed: &Sealed) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
+pub fn open(
+    key: &DataKey,
+    owner: Uuid,
+    field: &str,
+    sealed: &Sealed,
+) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
     open_raw(&key.0, &associated_data(owner, field), sealed.as_str())
 }
 
@@ -59,7 +64,13 @@ pub(crate) fn seal_raw(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> String {
     let cipher = Aes256Gcm::new(key.into());
     // Encryption only fails for inputs beyond GCM's 64 GiB limit, far above any field.
     let ciphertext = cipher
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad })
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         .unwrap_or_default();
     format!(
         "{ENVELOPE_VERSION}.{}.{}",
@@ -68,27 +79,46 @@ pub(crate) fn seal_raw(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> String {
     )
 }
 
-pub(crate) fn open_raw(key: &[u8; 32], aad: &[u8], envelope: &str) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
+pub(crate) fn open_raw(
+    key: &[u8; 32],
+    aad: &[u8],
+    envelope: &str,
+) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
     let mut parts = envelope.split('.');
     let (Some(ENVELOPE_VERSION), Some(nonce), Some(ciphertext), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(EnvelopeError::Malformed);
     };
-    let nonce = URL_SAFE_NO_PAD.decode(nonce).map_err(|_| EnvelopeError::Malformed)?;
-    let ciphertext = URL_SAFE_NO_PAD.decode(ciphertext).map_err(|_| EnvelopeError::Malformed)?;
+    let nonce = URL_SAFE_NO_PAD
+        .decode(nonce)
+        .map_err(|_| EnvelopeError::Malformed)?;
+    let ciphertext = URL_SAFE_NO_PAD
+        .decode(ciphertext)
+        .map_err(|_| EnvelopeError::Malformed)?;
     if nonce.len() != NONCE_BYTES {
         return Err(EnvelopeError::Malformed);
     }
     Aes256Gcm::new(key.into())
-        .decrypt(Nonce::from_slice(&nonce), Payload { msg: &ciphertext, aad })
+        .decrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: &ciphertext,
+                aad,
+            },
+        )
         .map(Zeroizing::new)
         .map_err(|_| EnvelopeError::Undecryptable)
 }
 
 impl DataKey {
     /// Opens an envelope and reads it as UTF-8 text.
-    pub fn open_text(&self, owner: Uuid, field: &str, sealed: &Sealed) -> Result<String, EnvelopeError> {
+    pub fn open_text(
+        &self,
+        owner: Uuid,
+        field: &str,
+        sealed: &Sealed,
+    ) -> Result<String, EnvelopeError> {
         let bytes = open(self, owner, field, sealed)?;
         String::from_utf8(bytes.to_vec()).map_err(|_| EnvelopeError::Malformed)
     }
@@ -116,7 +146,13 @@ mod tests {
         let plaintext = hex::decode("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39").unwrap();
         let out = key
             .cipher_for_tests()
-            .encrypt(Nonce::from_slice(&iv), Payload { msg: &plaintext, aad: &aad })
+            .encrypt(
+                Nonce::from_slice(&iv),
+                Payload {
+                    msg: &plaintext,
+                    aad: &aad,
+                },
+            )
             .unwrap();
         let (c, t) = out.split_at(plaintext.len());
         assert_eq!(hex::encode(c), "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662");
@@ -124,11 +160,29 @@ mod tests {
         for flip in [0, c.len(), out.len() - 1] {
             let mut tampered = out.clone();
             tampered[flip] ^= 1;
-            assert!(key.cipher_for_tests().decrypt(Nonce::from_slice(&iv), Payload { msg: &tampered, aad: &aad }).is_err());
+            assert!(key
+                .cipher_for_tests()
+                .decrypt(
+                    Nonce::from_slice(&iv),
+                    Payload {
+                        msg: &tampered,
+                        aad: &aad
+                    }
+                )
+                .is_err());
         }
         let mut other_aad = aad.clone();
         other_aad[0] ^= 1;
-        assert!(key.cipher_for_tests().decrypt(Nonce::from_slice(&iv), Payload { msg: &out, aad: &other_aad }).is_err());
+        assert!(key
+            .cipher_for_tests()
+            .decrypt(
+                Nonce::from_slice(&iv),
+                Payload {
+                    msg: &out,
+                    aad: &other_aad
+                }
+            )
+            .is_err());
     }
 
     #[test]
@@ -137,10 +191,22 @@ mod tests {
         let owner = Uuid::from_u128(1);
         let sealed = seal(&key, owner, "email", b"ann@example.org");
         assert!(!sealed.as_str().contains("ann"));
-        assert_eq!(key.open_text(owner, "email", &sealed).unwrap(), "ann@example.org");
-        assert_eq!(key.open_text(Uuid::from_u128(2), "email", &sealed), Err(EnvelopeError::Undecryptable));
-        assert_eq!(key.open_text(owner, "password_hash", &sealed), Err(EnvelopeError::Undecryptable));
-        assert_eq!(DataKey::random().open_text(owner, "email", &sealed), Err(EnvelopeError::Undecryptable));
+        assert_eq!(
+            key.open_text(owner, "email", &sealed).unwrap(),
+            "ann@example.org"
+        );
+        assert_eq!(
+            key.open_text(Uuid::from_u128(2), "email", &sealed),
+            Err(EnvelopeError::Undecryptable)
+        );
+        assert_eq!(
+            key.open_text(owner, "password_hash", &sealed),
+            Err(EnvelopeError::Undecryptable)
+        );
+        assert_eq!(
+            DataKey::random().open_text(owner, "email", &sealed),
+            Err(EnvelopeError::Undecryptable)
+        );
     }
 
     #[test]
@@ -154,7 +220,13 @@ mod tests {
     #[test]
     fn malformed_envelopes_are_refused() {
         let key = DataKey::random();
-        for bad in ["", "v2.AAAA.AAAA", "v1.AAAA", "v1.!!.AAAA", "v1.AAAA.AAAA.AAAA"] {
+        for bad in [
+            "",
+            "v2.AAAA.AAAA",
+            "v1.AAAA",
+            "v1.!!.AAAA",
+            "v1.AAAA.AAAA.AAAA",
+        ] {
             assert_eq!(
                 key.open_text(Uuid::nil(), "f", &Sealed::from_envelope(bad.into())),
                 Err(EnvelopeError::Malformed),

@@ -55,7 +55,9 @@ impl KeyRing {
         if inserted.rows_affected() == 1 {
             return Ok(key);
         }
-        self.find(user_id).await?.ok_or(KeyRingError::WrongMasterKey(user_id))
+        self.find(user_id)
+            .await?
+            .ok_or(KeyRingError::WrongMasterKey(user_id))
     }
 
     /// The user's data key, or `None` once it has been shredded.
@@ -66,7 +68,10 @@ impl KeyRing {
 
     /// The data keys of several users at once (for batches and replays); shredded users
     /// are simply absent from the map.
-    pub async fn find_many(&self, user_ids: &[Uuid]) -> Result<HashMap<Uuid, DataKey>, KeyRingError> {
+    pub async fn find_many(
+        &self,
+        user_ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, DataKey>, KeyRingError> {
         let rows: Vec<(Uuid, String)> =
             sqlx::query_as("select user_id, wrapped_key from user_keys where user_id = any($1)")
                 .bind(user_ids)
@@ -76,8 +81,10 @@ impl KeyRing {
         for (user_id, wrapped) in rows {
             let bytes = open_raw(&self.kek(user_id), &Self::wrapping_aad(user_id), &wrapped)
                 .map_err(|_| KeyRingError::WrongMasterKey(user_id))?;
-            let array: [u8; 32] =
-                bytes.as_slice().try_into().map_err(|_| KeyRingError::WrongMasterKey(user_id))?;
+            let array: [u8; 32] = bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| KeyRingError::WrongMasterKey(user_id))?;
             keys.insert(user_id, DataKey(Zeroizing::new(array)));
         }
         Ok(keys)

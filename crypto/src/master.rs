@@ -34,8 +34,12 @@ impl MasterKey {
     }
 
     pub fn from_hex(text: &str) -> Result<Self, MasterKeyError> {
-        let decoded = Zeroizing::new(hex::decode(text.trim()).map_err(|_| MasterKeyError::Malformed)?);
-        let bytes: [u8; 32] = decoded.as_slice().try_into().map_err(|_| MasterKeyError::Malformed)?;
+        let decoded =
+            Zeroizing::new(hex::decode(text.trim()).map_err(|_| MasterKeyError::Malformed)?);
+        let bytes: [u8; 32] = decoded
+            .as_slice()
+            .try_into()
+            .map_err(|_| MasterKeyError::Malformed)?;
         Ok(Self::from_bytes(bytes))
     }
 
@@ -92,7 +96,9 @@ mod tests {
         let salt = hex::decode("000102030405060708090a0b0c").unwrap();
         let info = hex::decode("f0f1f2f3f4f5f6f7f8f9").unwrap();
         let mut okm = [0u8; 42];
-        Hkdf::<Sha256>::new(Some(&salt), &ikm).expand(&info, &mut okm).unwrap();
+        Hkdf::<Sha256>::new(Some(&salt), &ikm)
+            .expand(&info, &mut okm)
+            .unwrap();
         assert_eq!(
             hex::encode(okm),
             "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"
@@ -105,8 +111,14 @@ mod tests {
         let b = MasterKey::from_bytes([2; 32]);
         assert_ne!(*a.derive(b"one"), *a.derive(b"two"));
         assert_ne!(*a.derive(b"one"), *b.derive(b"one"));
-        assert_eq!(a.email_lookup("x@example.org"), a.email_lookup("x@example.org"));
-        assert_ne!(a.email_lookup("x@example.org"), b.email_lookup("x@example.org"));
+        assert_eq!(
+            a.email_lookup("x@example.org"),
+            a.email_lookup("x@example.org")
+        );
+        assert_ne!(
+            a.email_lookup("x@example.org"),
+            b.email_lookup("x@example.org")
+        );
         assert_ne!(a.fingerprint(), b.fingerprint());
     }
 
@@ -115,7 +127,13 @@ mod tests {
         let key = MasterKey::generate();
         let again = MasterKey::from_hex(&key.to_hex()).unwrap();
         assert_eq!(key.fingerprint(), again.fingerprint());
-        assert_eq!(MasterKey::from_hex("abcd").unwrap_err(), MasterKeyError::Malformed);
-        assert_eq!(MasterKey::from_hex(&"zz".repeat(32)).unwrap_err(), MasterKeyError::Malformed);
+        assert_eq!(
+            MasterKey::from_hex("abcd").unwrap_err(),
+            MasterKeyError::Malformed
+        );
+        assert_eq!(
+            MasterKey::from_hex(&"zz".repeat(32)).unwrap_err(),
+            MasterKeyError::Malformed
+        );
     }
 }

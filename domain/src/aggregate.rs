@@ -8,7 +8,9 @@ use serde::Serialize;
 use std::fmt::Debug;
 
 /// An event an aggregate emits: a past-tense fact with a stable type name and a version.
-pub trait DomainEvent: Serialize + DeserializeOwned + Clone + PartialEq + Debug + Send + Sync {
+pub trait DomainEvent:
+    Serialize + DeserializeOwned + Clone + PartialEq + Debug + Send + Sync
+{
     /// The stable name of this event's type, e.g. `UserRegistered`.
     fn event_type(&self) -> &'static str;
     /// The version of this event's shape; older versions are upcast on read.

@@ -18,7 +18,10 @@ impl<A: Aggregate> AggregateTest<A> {
         for event in events {
             aggregate.apply(event);
         }
-        When { aggregate, services: self.services }
+        When {
+            aggregate,
+            services: self.services,
+        }
     }
 
     pub fn given_no_previous_events(self) -> When<A> {
@@ -33,7 +36,9 @@ pub struct When<A: Aggregate> {
 
 impl<A: Aggregate> When<A> {
     pub fn when(self, command: A::Command) -> Then<A> {
-        Then { result: self.aggregate.handle(command, &self.services) }
+        Then {
+            result: self.aggregate.handle(command, &self.services),
+        }
     }
 }
 
@@ -53,7 +58,9 @@ impl<A: Aggregate> Then<A> {
     #[track_caller]
     pub fn then_expect_error(self, expected: A::Error) {
         match self.result {
-            Ok(events) => unreachable_in_test(&format!("expected {expected:?}, got events {events:?}")),
+            Ok(events) => {
+                unreachable_in_test(&format!("expected {expected:?}, got events {events:?}"))
+            }
             Err(error) => assert_eq!(error, expected),
         }
     }

@@ -32,7 +32,9 @@ const STEPS: &[Step] = &[Step {
     to: "2.0",
     // 1.0 predates roles: every account it describes is an ordinary user.
     apply: |payload| {
-        payload.entry("role").or_insert_with(|| Value::String("user".to_owned()));
+        payload
+            .entry("role")
+            .or_insert_with(|| Value::String("user".to_owned()));
     },
 }];
 
@@ -56,15 +58,21 @@ pub fn upcast(
     while version != current {
         let step = STEPS
             .iter()
-            .find(|s| s.aggregate_type == aggregate_type && s.event_type == event_type && s.from == version)
+            .find(|s| {
+                s.aggregate_type == aggregate_type
+                    && s.event_type == event_type
+                    && s.from == version
+            })
             .ok_or_else(|| UpcastError::UnknownVersion {
                 event_type: event_type.to_owned(),
                 version: version.clone(),
             })?;
-        let object = payload.as_object_mut().ok_or_else(|| UpcastError::NotAnObject {
-            event_type: event_type.to_owned(),
-            version: version.clone(),
-        })?;
+        let object = payload
+            .as_object_mut()
+            .ok_or_else(|| UpcastError::NotAnObject {
+                event_type: event_type.to_owned(),
+                version: version.clone(),
+            })?;
         (step.apply)(object);
         version = step.to.to_owned();
     }
@@ -91,7 +99,8 @@ mod tests {
 
     #[test]
     fn user_registered_1_0_gains_the_user_role() {
-        let mut payload = json!({"user_id": "00000000-0000-0000-0000-000000000007", "handle": "ann"});
+        let mut payload =
+            json!({"user_id": "00000000-0000-0000-0000-000000000007", "handle": "ann"});
         let version = upcast("user", "UserRegistered", "1.0", &mut payload).unwrap();
         assert_eq!(version, "2.0");
         assert_eq!(payload["role"], "user");
@@ -100,7 +109,10 @@ mod tests {
     #[test]
     fn the_current_version_is_left_alone() {
         let mut payload = json!({"role": "admin"});
-        assert_eq!(upcast("user", "UserRegistered", "2.0", &mut payload).unwrap(), "2.0");
+        assert_eq!(
+            upcast("user", "UserRegistered", "2.0", &mut payload).unwrap(),
+            "2.0"
+        );
         assert_eq!(payload, json!({"role": "admin"}));
     }
 
@@ -116,7 +128,10 @@ mod tests {
     #[test]
     fn unknown_types_pass_through() {
         let mut payload = json!({"x": 1});
-        assert_eq!(upcast("user", "Mystery", "1.0", &mut payload).unwrap(), "1.0");
+        assert_eq!(
+            upcast("user", "Mystery", "1.0", &mut payload).unwrap(),
+            "1.0"
+        );
         assert_eq!(current_version("user", "Mystery"), None);
     }
 }

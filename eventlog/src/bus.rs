@@ -46,11 +46,15 @@ impl Bus {
     pub fn new(prefix: &str) -> Result<Self, BusError> {
         let valid = !prefix.is_empty()
             && prefix.len() <= 32
-            && prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            && prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if !valid {
             return Err(BusError::BadPrefix);
         }
-        Ok(Self { prefix: prefix.to_owned() })
+        Ok(Self {
+            prefix: prefix.to_owned(),
+        })
     }
 
     pub fn prefix(&self) -> &str {
@@ -63,7 +67,10 @@ impl Bus {
     }
 
     pub fn subject_of(&self, event: &StoredEvent) -> String {
-        format!("{}.evt.{}.{}", self.prefix, event.aggregate_type, event.event_type)
+        format!(
+            "{}.evt.{}.{}",
+            self.prefix, event.aggregate_type, event.event_type
+        )
     }
 
     /// Every domain event.
@@ -101,17 +108,22 @@ impl Bus {
             deny_purge: true,
             ..Default::default()
         };
-        js.get_or_create_stream(config).await.map_err(|error| BusError::Stream {
-            stream: self.stream_name(),
-            message: error.to_string(),
-        })
+        js.get_or_create_stream(config)
+            .await
+            .map_err(|error| BusError::Stream {
+                stream: self.stream_name(),
+                message: error.to_string(),
+            })
     }
 }
 
 /// `{aggregate_type}/{aggregate_id}/{sequence}`: identical on every re-publish, so the
 /// stream's de-duplication drops copies.
 pub fn message_id(event: &StoredEvent) -> String {
-    format!("{}/{}/{}", event.aggregate_type, event.aggregate_id, event.sequence)
+    format!(
+        "{}/{}/{}",
+        event.aggregate_type, event.aggregate_id, event.sequence
+    )
 }
 
 /// The headers and body an event is published with.
@@ -167,7 +179,10 @@ mod tests {
     #[test]
     fn encodes_headers_and_round_trips_the_body() {
         let (headers, body) = encode(&event()).unwrap();
-        assert_eq!(headers.get(headers::POSITION).map(|v| v.as_str()), Some("44"));
+        assert_eq!(
+            headers.get(headers::POSITION).map(|v| v.as_str()),
+            Some("44")
+        );
         assert_eq!(headers.get(headers::TX_ID).map(|v| v.as_str()), Some("812"));
         assert_eq!(message_id(&event()), "user/u1/3");
         assert_eq!(decode(&body).unwrap(), event());

@@ -13,7 +13,7 @@ pub mod log;
 mod stored;
 mod token;
 
-pub use stored::{StoredEvent, DecodeError};
+pub use stored::{DecodeError, StoredEvent};
 pub use token::{Token, TokenParseError};
 
 /// The wall clock, for production.

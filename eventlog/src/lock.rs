@@ -16,7 +16,10 @@ pub struct SessionLock {
 
 impl SessionLock {
     /// Takes the lock named `key` if it is free.
-    pub async fn try_acquire(options: &PgConnectOptions, key: &str) -> Result<Option<Self>, sqlx::Error> {
+    pub async fn try_acquire(
+        options: &PgConnectOptions,
+        key: &str,
+    ) -> Result<Option<Self>, sqlx::Error> {
         let mut connection = PgConnection::connect_with(options).await?;
         let (acquired, pid): (bool, i32) =
             sqlx::query_as("select pg_try_advisory_lock(hashtext($1)::bigint), pg_backend_pid()")
@@ -27,7 +30,11 @@ impl SessionLock {
             connection.close().await?;
             return Ok(None);
         }
-        Ok(Some(Self { connection, key: key.to_owned(), pid }))
+        Ok(Some(Self {
+            connection,
+            key: key.to_owned(),
+            pid,
+        }))
     }
 
     pub fn key(&self) -> &str {
@@ -55,7 +62,11 @@ impl SessionLock {
 }
 
 /// Whether backend `pid` holds the advisory lock named `key`.
-pub async fn holds<'e>(executor: impl PgExecutor<'e>, pid: i32, key: &str) -> Result<bool, sqlx::Error> {
+pub async fn holds<'e>(
+    executor: impl PgExecutor<'e>,
+    pid: i32,
+    key: &str,
+) -> Result<bool, sqlx::Error> {
     // A bigint key shows in pg_locks as classid (high half) and objid (low half).
     sqlx::query_scalar(
         "select exists (

@@ -20,7 +20,8 @@ pub enum LogError {
     Database(#[from] sqlx::Error),
 }
 
-const COLUMNS: &str = "event_id, aggregate_type, aggregate_id, sequence, event_type, event_version, \
+const COLUMNS: &str =
+    "event_id, aggregate_type, aggregate_id, sequence, event_type, event_version, \
      tx_id::text::bigint as tx_id, position, recorded_at, payload, metadata";
 
 /// Committed events after `after`, in relay order, at most `limit`.

@@ -30,7 +30,11 @@ pub enum DecodeError {
     #[error(transparent)]
     Upcast(#[from] UpcastError),
     #[error("payload does not match {event_type} {event_version}: {source}")]
-    Shape { event_type: String, event_version: String, source: serde_json::Error },
+    Shape {
+        event_type: String,
+        event_version: String,
+        source: serde_json::Error,
+    },
 }
 
 impl StoredEvent {
@@ -81,8 +85,12 @@ impl StoredEvent {
 
     /// Brings the payload to the current version of its type (idempotent).
     pub fn upcast(&mut self) -> Result<(), UpcastError> {
-        self.event_version =
-            upcast(&self.aggregate_type, &self.event_type, &self.event_version, &mut self.payload)?;
+        self.event_version = upcast(
+            &self.aggregate_type,
+            &self.event_type,
+            &self.event_version,
+            &mut self.payload,
+        )?;
         Ok(())
     }
 

@@ -7,14 +7,19 @@ use thiserror::Error;
 
 /// `(tx_id, position)` of an event. Ordered as a pair: a bare position is not enough,
 /// because positions are assigned at insert and become visible at commit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub struct Token {
     pub tx_id: i64,
     pub position: i64,
 }
 
 impl Token {
-    pub const ZERO: Token = Token { tx_id: 0, position: 0 };
+    pub const ZERO: Token = Token {
+        tx_id: 0,
+        position: 0,
+    };
 
     pub fn new(tx_id: i64, position: i64) -> Self {
         Self { tx_id, position }

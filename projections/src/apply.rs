@@ -22,7 +22,10 @@ pub async fn apply_in_order(
         return Ok(0);
     }
     let aggregate_type = model.aggregate_type();
-    let ids: Vec<&str> = events.iter().map(|event| event.aggregate_id.as_str()).collect();
+    let ids: Vec<&str> = events
+        .iter()
+        .map(|event| event.aggregate_id.as_str())
+        .collect();
     let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
         "select aggregate_id, sequence from {schema}.aggregate_sequences
           where aggregate_type = $1 and aggregate_id = any($2)"
@@ -34,7 +37,10 @@ pub async fn apply_in_order(
     let mut last_applied: HashMap<String, i64> = rows.into_iter().collect();
 
     let mut to_apply = Vec::with_capacity(events.len());
-    for event in events.iter().filter(|event| event.aggregate_type == aggregate_type) {
+    for event in events
+        .iter()
+        .filter(|event| event.aggregate_type == aggregate_type)
+    {
         let last = last_applied.get(&event.aggregate_id).copied().unwrap_or(0);
         if event.sequence <= last {
             continue;

@@ -27,7 +27,9 @@ impl ApplyError {
             ApplyError::Database(error) => error
                 .as_database_error()
                 .and_then(|db| db.code())
-                .is_some_and(|code| code.starts_with("22") || code.starts_with("23") || code.starts_with("P0")),
+                .is_some_and(|code| {
+                    code.starts_with("22") || code.starts_with("23") || code.starts_with("P0")
+                }),
         }
     }
 }

@@ -50,13 +50,24 @@ impl ReplayReport {
 pub async fn install(ddl: &PgPool, model: &dyn ReadModel, chunk: i64) -> Result<(), ReplayError> {
     let live = live_schema(model.name());
     let version: Option<i32> = match schema_exists(ddl, &live).await? {
-        true => Some(sqlx::query_scalar(&format!("select schema_version from {live}.projection_state")).fetch_one(ddl).await?),
+        true => Some(
+            sqlx::query_scalar(&format!(
+                "select schema_version from {live}.projection_state"
+            ))
+            .fetch_one(ddl)
+            .await?,
+        ),
         false => None,
     };
     match version {
         Some(version) if version == model.schema_version() => Ok(()),
         Some(version) => {
-            tracing::info!(projection = model.name(), from = version, to = model.schema_version(), "read model changed shape; rebuilding");
+            tracing::info!(
+                projection = model.name(),
+                from = version,
+                to = model.schema_version(),
+                "read model changed shape; rebuilding"
+            );
             replay(ddl, model, chunk).await.map(|_| ())
         }
         None => {
@@ -70,36 +81,74 @@ pub async fn install(ddl: &PgPool, model: &dyn ReadModel, chunk: i64) -> Result<
 }
 
 /// Rebuilds `model` from the events table and swaps it in. `chunk` events per read.
-pub async fn replay(ddl: &PgPool, model: &dyn ReadModel, chunk: i64) -> Result<ReplayReport, ReplayError> {
+pub async fn replay(
+    ddl: &PgPool,
+    model: &dyn ReadModel,
+    chunk: i64,
+) -> Result<ReplayReport, ReplayError> {
     let started = Instant::now();
     let next = next_schema(model.name());
     {
         let mut tx = ddl.begin().await?;
-        sqlx::query(&format!("drop schema if exists {next} cascade")).execute(&mut *tx).await?;
+        sqlx::query(&format!("drop schema if exists {next} cascade"))
+            .execute(&mut *tx)
+            .await?;
         create_schema(&mut tx, model, &next).await?;
         tx.commit().await?;
     }
-    let mut report = ReplayReport { events_read: 0, events_parked: 0, elapsed: Duration::ZERO };
+    let mut report = ReplayReport {
+        events_read: 0,
+        events_parked: 0,
+        elapsed: Duration::ZERO,
+    };
     let mut built_to = Token::ZERO;
     loop {
-        let events = eventlog::log::read_committed_between(ddl, built_to, None, Some(model.aggregate_type()), chunk).await?;
-        let Some(last) = events.last().map(StoredEvent::token) else { break };
+        let events = eventlog::log::read_committed_between(
+            ddl,
+            built_to,
+            None,
+            Some(model.aggregate_type()),
+            chunk,
+        )
+        .await?;
+        let Some(last) = events.last().map(StoredEvent::token) else {
+            break;
+        };
         let mut connection = ddl.acquire().await?;
         apply_chunk(&mut connection, model, &next, &events, &mut report).await?;
         built_to = last;
         let mut tx = connection.begin().await?;
-        state::write(&mut tx, &next, Progress { token: built_to, stream_seq: 0 }).await?;
+        state::write(
+            &mut tx,
+            &next,
+            Progress {
+                token: built_to,
+                stream_seq: 0,
+            },
+        )
+        .await?;
         tx.commit().await?;
     }
     swap(ddl, model, &next, built_to, &mut report).await?;
     report.elapsed = started.elapsed();
-    tracing::info!(projection = model.name(), events = report.events_read, parked = report.events_parked,
-        per_second = report.events_per_second() as u64, "read model rebuilt and swapped in");
+    tracing::info!(
+        projection = model.name(),
+        events = report.events_read,
+        parked = report.events_parked,
+        per_second = report.events_per_second() as u64,
+        "read model rebuilt and swapped in"
+    );
     Ok(report)
 }
 
 /// Catches `next` up to the live progress and swaps it in, excluding the live builder.
-async fn swap(ddl: &PgPool, model: &dyn ReadModel, next: &str, mut built_to: Token, report: &mut ReplayReport) -> Result<(), ReplayError> {
+async fn swap(
+    ddl: &PgPool,
+    model: &dyn ReadModel,
+    next: &str,
+    mut built_to: Token,
+    report: &mut ReplayReport,
+) -> Result<(), ReplayError> {
     let live = live_schema(model.name());
     let retired = retired_schema(model.name());
     let mut connection = ddl.acquire().await?;
@@ -114,8 +163,17 @@ async fn swap(ddl: &PgPool, model: &dyn ReadModel, next: &str, mut built_to: Tok
     };
     let live_token = live_progress.map(|p| p.token).unwrap_or(Token::ZERO);
     while built_to < live_token {
-        let events = eventlog::log::read_committed_between(&mut *tx, built_to, Some(live_token), Some(model.aggregate_type()), 10_000).await?;
-        let Some(last) = events.last().map(StoredEvent::token) else { break };
+        let events = eventlog::log::read_committed_between(
+            &mut *tx,
+            built_to,
+            Some(live_token),
+            Some(model.aggregate_type()),
+            10_000,
+        )
+        .await?;
+        let Some(last) = events.last().map(StoredEvent::token) else {
+            break;
+        };
         apply_chunk(&mut tx, model, next, &events, report).await?;
         built_to = last;
     }
@@ -125,11 +183,19 @@ async fn swap(ddl: &PgPool, model: &dyn ReadModel, next: &str, mut built_to: Tok
     };
     state::write(&mut tx, next, progress).await?;
     if live_progress.is_some() {
-        sqlx::query(&format!("drop schema if exists {retired} cascade")).execute(&mut *tx).await?;
-        sqlx::query(&format!("alter schema {live} rename to {retired}")).execute(&mut *tx).await?;
+        sqlx::query(&format!("drop schema if exists {retired} cascade"))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(&format!("alter schema {live} rename to {retired}"))
+            .execute(&mut *tx)
+            .await?;
     }
-    sqlx::query(&format!("alter schema {next} rename to {live}")).execute(&mut *tx).await?;
-    sqlx::query(&format!("drop schema if exists {retired} cascade")).execute(&mut *tx).await?;
+    sqlx::query(&format!("alter schema {next} rename to {live}"))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(&format!("drop schema if exists {retired} cascade"))
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -183,14 +249,26 @@ async fn apply_chunk(
 fn system_failure(error: ApplyError) -> ReplayError {
     match error {
         ApplyError::Database(sql) => ReplayError::Database(sql),
-        poison @ ApplyError::Poison { .. } => ReplayError::Database(sqlx::Error::Protocol(poison.to_string())),
+        poison @ ApplyError::Poison { .. } => {
+            ReplayError::Database(sqlx::Error::Protocol(poison.to_string()))
+        }
     }
 }
 
-async fn create_schema(tx: &mut PgConnection, model: &dyn ReadModel, schema: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!("create schema {schema}")).execute(&mut *tx).await?;
-    sqlx::raw_sql(&model.tables_sql(schema)).execute(&mut *tx).await?;
-    sqlx::raw_sql(&state_tables_sql(schema, model.schema_version())).execute(&mut *tx).await?;
+async fn create_schema(
+    tx: &mut PgConnection,
+    model: &dyn ReadModel,
+    schema: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!("create schema {schema}"))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::raw_sql(&model.tables_sql(schema))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::raw_sql(&state_tables_sql(schema, model.schema_version()))
+        .execute(&mut *tx)
+        .await?;
     sqlx::raw_sql(&format!(
         "grant usage on schema {schema} to {RUNTIME_ROLE};
          grant select, insert, update, delete on all tables in schema {schema} to {RUNTIME_ROLE};
@@ -201,7 +279,10 @@ async fn create_schema(tx: &mut PgConnection, model: &dyn ReadModel, schema: &st
     Ok(())
 }
 
-async fn schema_exists<'e>(executor: impl sqlx::PgExecutor<'e>, schema: &str) -> Result<bool, sqlx::Error> {
+async fn schema_exists<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    schema: &str,
+) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("select exists (select 1 from pg_namespace where nspname = $1)")
         .bind(schema)
         .fetch_one(executor)

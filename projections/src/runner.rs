@@ -87,9 +87,22 @@ pub struct Runner {
 }
 
 impl Runner {
-    pub fn new(pool: PgPool, js: jetstream::Context, bus: Bus, model: Arc<dyn ReadModel>, config: RunnerConfig) -> Self {
+    pub fn new(
+        pool: PgPool,
+        js: jetstream::Context,
+        bus: Bus,
+        model: Arc<dyn ReadModel>,
+        config: RunnerConfig,
+    ) -> Self {
         let schema = live_schema(model.name());
-        Self { pool, js, bus, model, config, schema }
+        Self {
+            pool,
+            js,
+            bus,
+            model,
+            config,
+            schema,
+        }
     }
 
     /// Runs until `shutdown` is cancelled: standby, take over, build; after any failure,
@@ -135,7 +148,9 @@ impl Runner {
                 }
             };
             let Some(first) = first else {
-                return Err(RunnerError::Nats("the consumer's message stream ended".into()));
+                return Err(RunnerError::Nats(
+                    "the consumer's message stream ended".into(),
+                ));
             };
             let mut batch = vec![first.map_err(nats)?];
             // Take whatever else is already here, without waiting.
@@ -153,10 +168,14 @@ impl Runner {
         }
     }
 
-    async fn wait_for_lock(&self, shutdown: &CancellationToken) -> Result<Option<SessionLock>, RunnerError> {
+    async fn wait_for_lock(
+        &self,
+        shutdown: &CancellationToken,
+    ) -> Result<Option<SessionLock>, RunnerError> {
         let key = builder_lock_key(self.model.name());
         loop {
-            if let Some(lock) = SessionLock::try_acquire(&self.pool.connect_options(), &key).await? {
+            if let Some(lock) = SessionLock::try_acquire(&self.pool.connect_options(), &key).await?
+            {
                 return Ok(Some(lock));
             }
             tokio::select! {
@@ -167,15 +186,24 @@ impl Runner {
     }
 
     /// Recreates the durable consumer to deliver from just after `stream_seq`.
-    async fn reset_consumer(&self, stream_seq: u64) -> Result<jetstream::consumer::PullConsumer, RunnerError> {
-        let stream = self.js.get_stream(self.bus.stream_name()).await.map_err(nats)?;
+    async fn reset_consumer(
+        &self,
+        stream_seq: u64,
+    ) -> Result<jetstream::consumer::PullConsumer, RunnerError> {
+        let stream = self
+            .js
+            .get_stream(self.bus.stream_name())
+            .await
+            .map_err(nats)?;
         let name = self.bus.projection_consumer(self.model.name());
         if stream.consumer_info(&name).await.is_ok() {
             stream.delete_consumer(&name).await.map_err(nats)?;
         }
         let deliver_policy = match stream_seq {
             0 => DeliverPolicy::All,
-            seq => DeliverPolicy::ByStartSequence { start_sequence: seq + 1 },
+            seq => DeliverPolicy::ByStartSequence {
+                start_sequence: seq + 1,
+            },
         };
         let max_ack_pending = i64::try_from(self.config.batch_size * 4).unwrap_or(i64::MAX);
         stream
@@ -202,7 +230,9 @@ impl Runner {
             match bus::decode(&message.payload) {
                 Ok(event) => events.push((event, stream_seq)),
                 // Not an event at all: nothing to apply or park by position; skip it loudly.
-                Err(error) => tracing::error!(projection = self.model.name(), stream_seq, %error, "skipped a message that is not an event"),
+                Err(error) => {
+                    tracing::error!(projection = self.model.name(), stream_seq, %error, "skipped a message that is not an event")
+                }
             }
         }
         match self.apply_batch(lock, &events).await {
@@ -218,7 +248,11 @@ impl Runner {
         }
     }
 
-    async fn apply_with_tries(&self, lock: &SessionLock, event: &(StoredEvent, u64)) -> Result<(), RunnerError> {
+    async fn apply_with_tries(
+        &self,
+        lock: &SessionLock,
+        event: &(StoredEvent, u64),
+    ) -> Result<(), RunnerError> {
         let mut attempt = 1;
         loop {
             match self.apply_batch(lock, std::slice::from_ref(event)).await {
@@ -236,23 +270,49 @@ impl Runner {
     }
 
     /// One transaction: fence, skip what is already applied, apply, move the progress.
-    async fn apply_batch(&self, lock: &SessionLock, events: &[(StoredEvent, u64)]) -> Result<(), ApplyError> {
+    async fn apply_batch(
+        &self,
+        lock: &SessionLock,
+        events: &[(StoredEvent, u64)],
+    ) -> Result<(), ApplyError> {
         let Some(last_stream_seq) = events.iter().map(|(_, seq)| *seq).max() else {
             return Ok(());
         };
         let mut tx = self.pool.begin().await?;
         let progress = self.begin_guarded(lock, &mut tx).await?;
-        let fresh: Vec<StoredEvent> =
-            events.iter().filter(|(event, _)| event.token() > progress.token).map(|(event, _)| event.clone()).collect();
+        let fresh: Vec<StoredEvent> = events
+            .iter()
+            .filter(|(event, _)| event.token() > progress.token)
+            .map(|(event, _)| event.clone())
+            .collect();
         apply_in_order(&mut tx, self.model.as_ref(), &self.schema, &fresh).await?;
-        let token = fresh.iter().map(StoredEvent::token).max().unwrap_or(progress.token).max(progress.token);
-        state::write(&mut tx, &self.schema, Progress { token, stream_seq: last_stream_seq.max(progress.stream_seq) }).await?;
+        let token = fresh
+            .iter()
+            .map(StoredEvent::token)
+            .max()
+            .unwrap_or(progress.token)
+            .max(progress.token);
+        state::write(
+            &mut tx,
+            &self.schema,
+            Progress {
+                token,
+                stream_seq: last_stream_seq.max(progress.stream_seq),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Parks an event for good and moves the model past it, in one transaction.
-    async fn park(&self, lock: &SessionLock, (event, stream_seq): &(StoredEvent, u64), error: &str, attempts: u32) -> Result<(), RunnerError> {
+    async fn park(
+        &self,
+        lock: &SessionLock,
+        (event, stream_seq): &(StoredEvent, u64),
+        error: &str,
+        attempts: u32,
+    ) -> Result<(), RunnerError> {
         let mut tx = self.pool.begin().await?;
         let progress = self.begin_guarded(lock, &mut tx).await?;
         if event.token() > progress.token {
@@ -268,7 +328,15 @@ impl Runner {
             .bind(event.sequence)
             .execute(&mut *tx)
             .await?;
-            state::write(&mut tx, &self.schema, Progress { token: event.token(), stream_seq: (*stream_seq).max(progress.stream_seq) }).await?;
+            state::write(
+                &mut tx,
+                &self.schema,
+                Progress {
+                    token: event.token(),
+                    stream_seq: (*stream_seq).max(progress.stream_seq),
+                },
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -276,13 +344,19 @@ impl Runner {
 
     /// Starts a guarded write: waits out a swap in progress, checks the lock is still ours,
     /// and locks the progress row.
-    async fn begin_guarded(&self, lock: &SessionLock, tx: &mut sqlx::PgConnection) -> Result<Progress, ApplyError> {
+    async fn begin_guarded(
+        &self,
+        lock: &SessionLock,
+        tx: &mut sqlx::PgConnection,
+    ) -> Result<Progress, ApplyError> {
         sqlx::query("select pg_advisory_xact_lock(hashtext($1)::bigint)")
             .bind(swap_lock_key(self.model.name()))
             .execute(&mut *tx)
             .await?;
         if !lock.fence(&mut *tx).await? {
-            return Err(ApplyError::Database(sqlx::Error::Protocol("the builder lock is no longer held".into())));
+            return Err(ApplyError::Database(sqlx::Error::Protocol(
+                "the builder lock is no longer held".into(),
+            )));
         }
         Ok(state::read_for_update(&mut *tx, &self.schema).await?)
     }

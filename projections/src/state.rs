@@ -35,25 +35,42 @@ pub(crate) fn state_tables_sql(schema: &str, schema_version: i32) -> String {
     )
 }
 
-pub async fn read<'e>(executor: impl PgExecutor<'e>, schema: &str) -> Result<Progress, sqlx::Error> {
-    let (tx_id, position, stream_seq): (i64, i64, i64) =
-        sqlx::query_as(&format!("select tx_id, position, stream_seq from {schema}.projection_state"))
-            .fetch_one(executor)
-            .await?;
-    Ok(Progress { token: Token::new(tx_id, position), stream_seq: u64::try_from(stream_seq).unwrap_or(0) })
+pub async fn read<'e>(
+    executor: impl PgExecutor<'e>,
+    schema: &str,
+) -> Result<Progress, sqlx::Error> {
+    let (tx_id, position, stream_seq): (i64, i64, i64) = sqlx::query_as(&format!(
+        "select tx_id, position, stream_seq from {schema}.projection_state"
+    ))
+    .fetch_one(executor)
+    .await?;
+    Ok(Progress {
+        token: Token::new(tx_id, position),
+        stream_seq: u64::try_from(stream_seq).unwrap_or(0),
+    })
 }
 
 /// Reads the progress and locks its row until the transaction ends.
-pub async fn read_for_update(connection: &mut PgConnection, schema: &str) -> Result<Progress, sqlx::Error> {
+pub async fn read_for_update(
+    connection: &mut PgConnection,
+    schema: &str,
+) -> Result<Progress, sqlx::Error> {
     let (tx_id, position, stream_seq): (i64, i64, i64) = sqlx::query_as(&format!(
         "select tx_id, position, stream_seq from {schema}.projection_state for update"
     ))
     .fetch_one(connection)
     .await?;
-    Ok(Progress { token: Token::new(tx_id, position), stream_seq: u64::try_from(stream_seq).unwrap_or(0) })
+    Ok(Progress {
+        token: Token::new(tx_id, position),
+        stream_seq: u64::try_from(stream_seq).unwrap_or(0),
+    })
 }
 
-pub async fn write(connection: &mut PgConnection, schema: &str, progress: Progress) -> Result<(), sqlx::Error> {
+pub async fn write(
+    connection: &mut PgConnection,
+    schema: &str,
+    progress: Progress,
+) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
         "update {schema}.projection_state set tx_id = $1, position = $2, stream_seq = $3, updated_at = now()"
     ))
@@ -99,7 +116,12 @@ pub async fn wait_until_reached(
     }
 }
 
-async fn reached(pool: &PgPool, schema: &str, aggregate_type: &str, token: Token) -> Result<bool, sqlx::Error> {
+async fn reached(
+    pool: &PgPool,
+    schema: &str,
+    aggregate_type: &str,
+    token: Token,
+) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(&format!(
         "select (s.tx_id, s.position) >= ($1, $2)
              or not exists (

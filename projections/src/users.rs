@@ -65,10 +65,13 @@ impl ReadModel for UsersModel {
                     reason: error.to_string(),
                 })?;
                 match decoded {
-                    UserEvent::UserRegistered(registered) => registrations.push((registered, event.position)),
+                    UserEvent::UserRegistered(registered) => {
+                        registrations.push((registered, event.position))
+                    }
                 }
             }
-            self.insert_registrations(connection, schema, registrations).await
+            self.insert_registrations(connection, schema, registrations)
+                .await
         })
     }
 }
@@ -84,16 +87,26 @@ impl UsersModel {
             return Ok(());
         };
         let owners: Vec<Uuid> = registrations.iter().map(|(r, _)| r.user_id).collect();
-        let keys = self.keys.find_many(&owners).await.map_err(|error| match error {
-            crypto::KeyRingError::Database(sql) => ApplyError::Database(sql),
-            wrong_key => ApplyError::Poison { position: first_position, reason: wrong_key.to_string() },
-        })?;
+        let keys = self
+            .keys
+            .find_many(&owners)
+            .await
+            .map_err(|error| match error {
+                crypto::KeyRingError::Database(sql) => ApplyError::Database(sql),
+                wrong_key => ApplyError::Poison {
+                    position: first_position,
+                    reason: wrong_key.to_string(),
+                },
+            })?;
         let mut columns = UserColumns::with_capacity(registrations.len());
         for (registered, position) in registrations {
             let email = match keys.get(&registered.user_id) {
                 Some(key) => Some(
                     key.open_text(registered.user_id, sealed_fields::EMAIL, &registered.email)
-                        .map_err(|error| ApplyError::Poison { position, reason: error.to_string() })?,
+                        .map_err(|error| ApplyError::Poison {
+                            position,
+                            reason: error.to_string(),
+                        })?,
                 ),
                 None => None,
             };
@@ -173,7 +186,10 @@ pub mod queries {
         .await
     }
 
-    pub async fn find_by_handle(pool: &PgPool, handle: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    pub async fn find_by_handle(
+        pool: &PgPool,
+        handle: &str,
+    ) -> Result<Option<UserRow>, sqlx::Error> {
         sqlx::query_as(&format!(
             "select user_id, handle, email, role, registered_at from {}.users where handle = $1",
             live_schema(UsersModel::NAME)

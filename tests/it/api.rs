@@ -9,7 +9,12 @@ use serde_json::{json, Value};
 const STRONG: &str = "correct horse battery staple";
 
 async fn post_register(client: &reqwest::Client, url: &str, body: Value) -> (StatusCode, Vec<u8>) {
-    let response = client.post(format!("{url}/api/auth/register")).json(&body).send().await.unwrap();
+    let response = client
+        .post(format!("{url}/api/auth/register"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     (response.status(), response.bytes().await.unwrap().to_vec())
 }
 
@@ -18,23 +23,52 @@ async fn a_user_registers_and_their_handle_becomes_taken() {
     let env = TestEnv::new().await;
     let (running, url) = env.start_all().await;
     let client = reqwest::Client::new();
-    let (status, body) = post_register(&client, &url, json!({"email": "Ann@Example.org", "handle": "Ann", "password": STRONG})).await;
+    let (status, body) = post_register(
+        &client,
+        &url,
+        json!({"email": "Ann@Example.org", "handle": "Ann", "password": STRONG}),
+    )
+    .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let body: Value = serde_json::from_slice(&body).unwrap();
-    assert!(body["message"].as_str().unwrap().starts_with("Check your email"));
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Check your email"));
 
     let pool = env.pool.clone();
     env.eventually("the users model shows ann", || {
         let pool = pool.clone();
-        async move { projections::users::queries::handle_exists(&pool, "ann").await.unwrap() }
+        async move {
+            projections::users::queries::handle_exists(&pool, "ann")
+                .await
+                .unwrap()
+        }
     })
     .await;
-    let taken: Value = client.get(format!("{url}/api/handles/ANN")).send().await.unwrap().json().await.unwrap();
+    let taken: Value = client
+        .get(format!("{url}/api/handles/ANN"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(taken, json!({"handle": "ann", "available": false}));
-    let free: Value = client.get(format!("{url}/api/handles/bob")).send().await.unwrap().json().await.unwrap();
+    let free: Value = client
+        .get(format!("{url}/api/handles/bob"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(free, json!({"handle": "bob", "available": true}));
 
-    let row = projections::users::queries::find_by_handle(&env.pool, "ann").await.unwrap().unwrap();
+    let row = projections::users::queries::find_by_handle(&env.pool, "ann")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(row.email.as_deref(), Some("ann@example.org"));
     assert_eq!(row.role, "user");
     running.stop().await;
@@ -63,7 +97,13 @@ async fn a_lagging_projection_answers_503_with_retry_after_in_time() {
     let mut env = TestEnv::new().await;
     env.settings.consistency_wait_ms = 300;
     // The API and relay run; no projection builder does, so the model never catches up.
-    let running = env.start(Components { api: true, relay: true, ..Components::default() }).await;
+    let running = env
+        .start(Components {
+            api: true,
+            relay: true,
+            ..Components::default()
+        })
+        .await;
     let url = format!("http://{}", running.addr.unwrap());
     let (_, token) = env.register("dave").await;
     let started = std::time::Instant::now();
@@ -76,8 +116,14 @@ async fn a_lagging_projection_answers_503_with_retry_after_in_time() {
     let waited = started.elapsed();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(response.headers()["retry-after"], "1");
-    assert!(waited >= std::time::Duration::from_millis(250), "answered before waiting: {waited:?}");
-    assert!(waited < std::time::Duration::from_secs(3), "waited too long: {waited:?}");
+    assert!(
+        waited >= std::time::Duration::from_millis(250),
+        "answered before waiting: {waited:?}"
+    );
+    assert!(
+        waited < std::time::Duration::from_secs(3),
+        "waited too long: {waited:?}"
+    );
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], "not_yet_consistent");
     running.stop().await;
@@ -86,16 +132,41 @@ async fn a_lagging_projection_answers_503_with_retry_after_in_time() {
 #[tokio::test]
 async fn a_taken_email_gets_the_same_reply_as_a_fresh_registration() {
     let env = TestEnv::new().await;
-    let running = env.start(Components { api: true, ..Components::default() }).await;
+    let running = env
+        .start(Components {
+            api: true,
+            ..Components::default()
+        })
+        .await;
     let url = format!("http://{}", running.addr.unwrap());
     let client = reqwest::Client::new();
-    let fresh = post_register(&client, &url, json!({"email": "eve@example.org", "handle": "eve", "password": STRONG})).await;
-    let again = post_register(&client, &url, json!({"email": "EVE@example.org", "handle": "eve2", "password": STRONG})).await;
-    assert_eq!(fresh, again, "the replies must not reveal that the email is registered");
+    let fresh = post_register(
+        &client,
+        &url,
+        json!({"email": "eve@example.org", "handle": "eve", "password": STRONG}),
+    )
+    .await;
+    let again = post_register(
+        &client,
+        &url,
+        json!({"email": "EVE@example.org", "handle": "eve2", "password": STRONG}),
+    )
+    .await;
+    assert_eq!(
+        fresh, again,
+        "the replies must not reveal that the email is registered"
+    );
     assert_eq!(fresh.0, StatusCode::ACCEPTED);
-    assert_eq!(env.event_count().await, 1, "the second registration appends nothing");
+    assert_eq!(
+        env.event_count().await,
+        1,
+        "the second registration appends nothing"
+    );
     // Its data key was cleaned up: only eve has one.
-    let keys: i64 = sqlx::query_scalar("select count(*) from user_keys").fetch_one(&env.ddl).await.unwrap();
+    let keys: i64 = sqlx::query_scalar("select count(*) from user_keys")
+        .fetch_one(&env.ddl)
+        .await
+        .unwrap();
     assert_eq!(keys, 1);
     running.stop().await;
 }
@@ -103,7 +174,12 @@ async fn a_taken_email_gets_the_same_reply_as_a_fresh_registration() {
 #[tokio::test]
 async fn twenty_concurrent_registrations_of_one_handle_yield_one_account() {
     let env = TestEnv::new().await;
-    let running = env.start(Components { api: true, ..Components::default() }).await;
+    let running = env
+        .start(Components {
+            api: true,
+            ..Components::default()
+        })
+        .await;
     let url = format!("http://{}", running.addr.unwrap());
     let client = reqwest::Client::new();
     let attempts = (0..20).map(|i| {
@@ -112,10 +188,20 @@ async fn twenty_concurrent_registrations_of_one_handle_yield_one_account() {
             post_register(&client, &url, json!({"email": format!("frank{i}@example.org"), "handle": "frank", "password": STRONG})).await
         })
     });
-    let results: Vec<(StatusCode, Vec<u8>)> = futures::future::join_all(attempts).await.into_iter().map(Result::unwrap).collect();
-    let accepted = results.iter().filter(|(status, _)| *status == StatusCode::ACCEPTED).count();
+    let results: Vec<(StatusCode, Vec<u8>)> = futures::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let accepted = results
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::ACCEPTED)
+        .count();
     assert_eq!(accepted, 1, "{results:?}");
-    for (status, body) in results.iter().filter(|(status, _)| *status != StatusCode::ACCEPTED) {
+    for (status, body) in results
+        .iter()
+        .filter(|(status, _)| *status != StatusCode::ACCEPTED)
+    {
         assert_eq!(*status, StatusCode::CONFLICT);
         let body: Value = serde_json::from_slice(body).unwrap();
         assert_eq!(body["code"], "handle_taken");
@@ -128,13 +214,24 @@ async fn twenty_concurrent_registrations_of_one_handle_yield_one_account() {
 #[tokio::test]
 async fn bad_input_gets_a_4xx_json_error_and_appends_nothing() {
     let env = TestEnv::new().await;
-    let running = env.start(Components { api: true, ..Components::default() }).await;
+    let running = env
+        .start(Components {
+            api: true,
+            ..Components::default()
+        })
+        .await;
     let url = format!("http://{}/api/auth/register", running.addr.unwrap());
     let client = reqwest::Client::new();
     let send = |body: Vec<u8>, content_type: &'static str| {
         let (client, url) = (client.clone(), url.clone());
         async move {
-            let response = client.post(&url).header("content-type", content_type).body(body).send().await.unwrap();
+            let response = client
+                .post(&url)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
             let status = response.status();
             let body: Value = response.json().await.unwrap_or(Value::Null);
             (status, body)
@@ -157,16 +254,48 @@ async fn bad_input_gets_a_4xx_json_error_and_appends_nothing() {
         assert_eq!(got_status, status, "{what}: {got_body}");
         assert_eq!(got_body["code"], code, "{what}: {got_body}");
         assert!(got_body["message"].is_string(), "{what}: {got_body}");
-        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{what} was slow");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{what} was slow"
+        );
     }
-    let (_, body) = send(br#"{"email": "nope", "handle": "-xy", "password": "short"}"#.to_vec(), "application/json").await;
-    assert_eq!(body["fields"]["email"], "That does not look like an email address.");
-    assert!(body["fields"]["handle"].as_str().unwrap().starts_with("Use only letters"));
+    let (_, body) = send(
+        br#"{"email": "nope", "handle": "-xy", "password": "short"}"#.to_vec(),
+        "application/json",
+    )
+    .await;
+    assert_eq!(
+        body["fields"]["email"],
+        "That does not look like an email address."
+    );
+    assert!(body["fields"]["handle"]
+        .as_str()
+        .unwrap()
+        .starts_with("Use only letters"));
     assert_eq!(body["fields"]["password"], "Use at least 8 characters.");
-    let (_, body) = send(br#"{"email": "g@example.org", "handle": "gina", "password": "password1"}"#.to_vec(), "application/json").await;
-    assert!(body["fields"]["password"].as_str().unwrap().starts_with("This password is too easy to guess."), "{body}");
-    assert_eq!(env.event_count().await, 0, "nothing may be appended for bad input");
-    let malformed_token = client.get(format!("http://{}/api/handles/ann", running.addr.unwrap())).header("X-Consistency-Token", "soon").send().await.unwrap();
+    let (_, body) = send(
+        br#"{"email": "g@example.org", "handle": "gina", "password": "password1"}"#.to_vec(),
+        "application/json",
+    )
+    .await;
+    assert!(
+        body["fields"]["password"]
+            .as_str()
+            .unwrap()
+            .starts_with("This password is too easy to guess."),
+        "{body}"
+    );
+    assert_eq!(
+        env.event_count().await,
+        0,
+        "nothing may be appended for bad input"
+    );
+    let malformed_token = client
+        .get(format!("http://{}/api/handles/ann", running.addr.unwrap()))
+        .header("X-Consistency-Token", "soon")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(malformed_token.status(), StatusCode::BAD_REQUEST);
     running.stop().await;
 }
@@ -174,16 +303,37 @@ async fn bad_input_gets_a_4xx_json_error_and_appends_nothing() {
 #[tokio::test]
 async fn every_response_carries_the_security_headers_and_api_json_is_not_cached() {
     let env = TestEnv::new().await;
-    let running = env.start(Components { api: true, ..Components::default() }).await;
+    let running = env
+        .start(Components {
+            api: true,
+            ..Components::default()
+        })
+        .await;
     let url = format!("http://{}", running.addr.unwrap());
-    for path in ["/", "/register", "/health", "/api/handles/ann", "/api/nope", "/api/openapi.json"] {
+    for path in [
+        "/",
+        "/register",
+        "/health",
+        "/api/handles/ann",
+        "/api/nope",
+        "/api/openapi.json",
+    ] {
         let response = reqwest::get(format!("{url}{path}")).await.unwrap();
         let headers = response.headers();
         assert_eq!(headers["content-security-policy"], "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'", "{path}");
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
-        assert!(headers["strict-transport-security"].to_str().unwrap().starts_with("max-age="), "{path}");
-        assert_eq!(headers["cross-origin-opener-policy"], "same-origin", "{path}");
+        assert!(
+            headers["strict-transport-security"]
+                .to_str()
+                .unwrap()
+                .starts_with("max-age="),
+            "{path}"
+        );
+        assert_eq!(
+            headers["cross-origin-opener-policy"], "same-origin",
+            "{path}"
+        );
         assert!(headers.contains_key("x-request-id"), "{path}");
         if path.starts_with("/api") {
             assert_eq!(headers["cache-control"], "no-store", "{path}");
@@ -195,14 +345,24 @@ async fn every_response_carries_the_security_headers_and_api_json_is_not_cached(
 #[tokio::test]
 async fn the_spa_is_served_with_history_fallback_and_unknown_api_paths_are_json_404s() {
     let env = TestEnv::new().await;
-    let running = env.start(Components { api: true, ..Components::default() }).await;
+    let running = env
+        .start(Components {
+            api: true,
+            ..Components::default()
+        })
+        .await;
     let url = format!("http://{}", running.addr.unwrap());
     for page in ["/", "/register", "/some/deep/route"] {
         let response = reqwest::get(format!("{url}{page}")).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{page}");
-        assert!(response.text().await.unwrap().contains("<div id=\"app\">"), "{page} serves index.html");
+        assert!(
+            response.text().await.unwrap().contains("<div id=\"app\">"),
+            "{page} serves index.html"
+        );
     }
-    let missing_asset = reqwest::get(format!("{url}/assets/missing-123.js")).await.unwrap();
+    let missing_asset = reqwest::get(format!("{url}/assets/missing-123.js"))
+        .await
+        .unwrap();
     assert_eq!(missing_asset.status(), StatusCode::NOT_FOUND);
     let api = reqwest::get(format!("{url}/api/nope")).await.unwrap();
     assert_eq!(api.status(), StatusCode::NOT_FOUND);
@@ -214,12 +374,31 @@ async fn the_spa_is_served_with_history_fallback_and_unknown_api_paths_are_json_
 #[tokio::test]
 async fn the_openapi_document_lists_every_route() {
     let env = TestEnv::new().await;
-    let running = env.start(Components { api: true, ..Components::default() }).await;
+    let running = env
+        .start(Components {
+            api: true,
+            ..Components::default()
+        })
+        .await;
     let url = format!("http://{}", running.addr.unwrap());
-    let document: Value = reqwest::get(format!("{url}/api/openapi.json")).await.unwrap().json().await.unwrap();
+    let document: Value = reqwest::get(format!("{url}/api/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(document["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/api/auth/register", "/api/handles/{handle}", "/health", "/ready", "/metrics"] {
-        assert!(document["paths"].get(path).is_some(), "{path} missing from the OpenAPI document");
+    for path in [
+        "/api/auth/register",
+        "/api/handles/{handle}",
+        "/health",
+        "/ready",
+        "/metrics",
+    ] {
+        assert!(
+            document["paths"].get(path).is_some(),
+            "{path} missing from the OpenAPI document"
+        );
     }
     running.stop().await;
 }
@@ -228,15 +407,38 @@ async fn the_openapi_document_lists_every_route() {
 async fn health_ready_and_metrics_report() {
     let env = TestEnv::new().await;
     let (running, url) = env.start_all().await;
-    assert_eq!(reqwest::get(format!("{url}/health")).await.unwrap().json::<Value>().await.unwrap(), json!({"status": "ok"}));
+    assert_eq!(
+        reqwest::get(format!("{url}/health"))
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap(),
+        json!({"status": "ok"})
+    );
     let ready = reqwest::get(format!("{url}/ready")).await.unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
-    assert_eq!(ready.json::<Value>().await.unwrap(), json!({"postgres": "ok", "nats": "ok"}));
+    assert_eq!(
+        ready.json::<Value>().await.unwrap(),
+        json!({"postgres": "ok", "nats": "ok"})
+    );
     let (_, token) = env.register("heidi").await;
     env.users_reach(token).await;
-    let metrics = reqwest::get(format!("{url}/metrics")).await.unwrap().text().await.unwrap();
-    for line in ["docuvault_projection_lag_events{projection=\"users\"} 0", "docuvault_projection_dead_letters{projection=\"users\"} 0", "docuvault_relay_parked_events 0"] {
-        assert!(metrics.lines().any(|l| l == line), "missing {line:?} in\n{metrics}");
+    let metrics = reqwest::get(format!("{url}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "docuvault_projection_lag_events{projection=\"users\"} 0",
+        "docuvault_projection_dead_letters{projection=\"users\"} 0",
+        "docuvault_relay_parked_events 0",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "missing {line:?} in\n{metrics}"
+        );
     }
     assert!(metrics.contains("docuvault_relay_lag_seconds"));
     running.stop().await;

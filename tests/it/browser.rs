@@ -9,10 +9,19 @@ use std::process::Command;
 #[tokio::test]
 async fn a_person_registers_through_the_page() {
     let frontend = Path::new(env!("CARGO_MANIFEST_DIR")).join("frontend");
-    assert!(frontend.join("dist/index.html").exists(), "build the SPA first: cd frontend && npm ci && npm run build");
-    assert!(frontend.join("node_modules/playwright-core").exists(), "install the SPA's packages first: cd frontend && npm ci");
+    assert!(
+        frontend.join("dist/index.html").exists(),
+        "build the SPA first: cd frontend && npm ci && npm run build"
+    );
+    assert!(
+        frontend.join("node_modules/playwright-core").exists(),
+        "install the SPA's packages first: cd frontend && npm ci"
+    );
     let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(Path::new(&chromium).exists(), "install Debian's chromium (apt-get install chromium)");
+    assert!(
+        Path::new(&chromium).exists(),
+        "install Debian's chromium (apt-get install chromium)"
+    );
 
     let env = TestEnv::new().await;
     let (running, url) = env.start_all().await;
@@ -32,8 +41,15 @@ async fn a_person_registers_through_the_page() {
     })
     .await
     .unwrap();
-    let report = format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "the browser test failed:\n{report}");
+    let report = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "the browser test failed:\n{report}"
+    );
     assert!(report.contains("# fail 0"), "{report}");
 
     // The page's registration went through every layer to the read model.
@@ -41,7 +57,10 @@ async fn a_person_registers_through_the_page() {
         queries::handle_exists(&env.pool, &handle).await.unwrap()
     })
     .await;
-    let row = queries::find_by_handle(&env.pool, &handle).await.unwrap().unwrap();
+    let row = queries::find_by_handle(&env.pool, &handle)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(row.email, Some(format!("{handle}@example.test")));
     running.stop().await;
 }

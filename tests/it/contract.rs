@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 fn asyncapi() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/asyncapi.yaml")).unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/asyncapi.yaml"))
+        .unwrap();
     serde_yaml::from_str(&text).unwrap()
 }
 
@@ -20,12 +21,21 @@ fn asyncapi() -> Value {
 fn validator(document: &Value, pointer: &str) -> jsonschema::Validator {
     let mut root = document.clone();
     root["$ref"] = Value::String(format!("#{pointer}"));
-    jsonschema::options().should_validate_formats(true).build(&root).unwrap()
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&root)
+        .unwrap()
 }
 
 fn assert_valid(validator: &jsonschema::Validator, instance: &Value, what: &str) {
-    let errors: Vec<String> = validator.iter_errors(instance).map(|e| format!("{e} at {}", e.instance_path)).collect();
-    assert!(errors.is_empty(), "{what} does not match the AsyncAPI document: {errors:?}\n{instance:#}");
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} does not match the AsyncAPI document: {errors:?}\n{instance:#}"
+    );
 }
 
 #[test]
@@ -33,26 +43,60 @@ fn every_known_event_is_described_at_its_current_version() {
     let document = asyncapi();
     for (aggregate_type, event_type, version) in domain::upcast::known_events() {
         let channel = format!("{{prefix}}.evt.{aggregate_type}.{event_type}");
-        assert!(document["channels"].get(&channel).is_some(), "no channel {channel}");
-        let parts = &document["components"]["messages"][event_type]["payload"]["allOf"][1]["properties"];
+        assert!(
+            document["channels"].get(&channel).is_some(),
+            "no channel {channel}"
+        );
+        let parts =
+            &document["components"]["messages"][event_type]["payload"]["allOf"][1]["properties"];
         assert_eq!(parts["event_version"]["const"], *version, "{event_type}");
-        assert_eq!(parts["aggregate_type"]["const"], *aggregate_type, "{event_type}");
+        assert_eq!(
+            parts["aggregate_type"]["const"], *aggregate_type,
+            "{event_type}"
+        );
     }
 }
 
 /// Inserts the 1.0 fixture as an old row would be, with real sealed fields.
 async fn insert_v1_fixture(env: &TestEnv) -> Uuid {
-    let mut fixture: Value =
-        serde_json::from_str(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/events/user_registered_1.0.json"))).unwrap();
+    let mut fixture: Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/events/user_registered_1.0.json"
+    )))
+    .unwrap();
     let object = fixture.as_object_mut().unwrap();
     object.remove("_comment");
     let user_id: Uuid = object["user_id"].as_str().unwrap().parse().unwrap();
     let key = env.keys().create(user_id).await.unwrap();
-    object.insert("email".into(), json!(seal(&key, user_id, sealed_fields::EMAIL, b"old@example.test").as_str()));
-    object.insert("password_hash".into(), json!(seal(&key, user_id, sealed_fields::PASSWORD_HASH, b"$argon2id$v=19$m=19456,t=2,p=1$x$y").as_str()));
-    object.insert("email_lookup".into(), json!(env.master.email_lookup("old@example.test")));
+    object.insert(
+        "email".into(),
+        json!(seal(&key, user_id, sealed_fields::EMAIL, b"old@example.test").as_str()),
+    );
+    object.insert(
+        "password_hash".into(),
+        json!(seal(
+            &key,
+            user_id,
+            sealed_fields::PASSWORD_HASH,
+            b"$argon2id$v=19$m=19456,t=2,p=1$x$y"
+        )
+        .as_str()),
+    );
+    object.insert(
+        "email_lookup".into(),
+        json!(env.master.email_lookup("old@example.test")),
+    );
     let mut connection = env.pool.acquire().await.unwrap();
-    events::insert(&mut connection, "user", &user_id.to_string(), 1, "UserRegistered", "1.0", fixture).await;
+    events::insert(
+        &mut connection,
+        "user",
+        &user_id.to_string(),
+        1,
+        "UserRegistered",
+        "1.0",
+        fixture,
+    )
+    .await;
     user_id
 }
 
@@ -76,10 +120,18 @@ async fn published_events_match_the_asyncapi_document_and_old_versions_are_upcas
         let header_map: serde_json::Map<String, Value> = message
             .headers
             .iter()
-            .map(|(name, values)| (name.to_string(), json!(values.first().map(|v| v.as_str()).unwrap_or_default())))
+            .map(|(name, values)| {
+                (
+                    name.to_string(),
+                    json!(values.first().map(|v| v.as_str()).unwrap_or_default()),
+                )
+            })
             .collect();
         assert_valid(&headers, &Value::Object(header_map), "the message headers");
-        assert_eq!(message.subject.as_str(), format!("{}.evt.user.UserRegistered", env.bus.prefix()));
+        assert_eq!(
+            message.subject.as_str(),
+            format!("{}.evt.user.UserRegistered", env.bus.prefix())
+        );
     }
     // The 1.0 row went out as 2.0 with the role it implied.
     let first: Value = serde_json::from_slice(&messages[0].1.payload).unwrap();
@@ -88,12 +140,20 @@ async fn published_events_match_the_asyncapi_document_and_old_versions_are_upcas
     assert_eq!(first["payload"]["role"], "user");
 
     // The projection applied it, and a rebuild from the events table reads it the same.
-    let row = queries::find_by_handle(&env.pool, "oldtimer").await.unwrap().unwrap();
-    assert_eq!((row.role.as_str(), row.email.as_deref()), ("user", Some("old@example.test")));
+    let row = queries::find_by_handle(&env.pool, "oldtimer")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (row.role.as_str(), row.email.as_deref()),
+        ("user", Some("old@example.test"))
+    );
     let live = queries::all_in(&env.pool, "rm_users").await.unwrap();
     running.stop().await;
     let model = docuvault::system::read_model(env.keys(), "users").unwrap();
-    projections::replay::replay(&env.ddl, model.as_ref(), 2).await.unwrap();
+    projections::replay::replay(&env.ddl, model.as_ref(), 2)
+        .await
+        .unwrap();
     assert_eq!(queries::all_in(&env.pool, "rm_users").await.unwrap(), live);
 
     // The aggregate loader upcasts too: the old account is known as registered.
@@ -107,7 +167,18 @@ async fn published_events_match_the_asyncapi_document_and_old_versions_are_upcas
         at: chrono::DateTime::UNIX_EPOCH,
     };
     let result = EventStore::new(env.pool.clone())
-        .execute::<User>(&old.to_string(), UserCommand::Register(again), (), &CommandMeta::new("test", "upcast"))
+        .execute::<User>(
+            &old.to_string(),
+            UserCommand::Register(again),
+            (),
+            &CommandMeta::new("test", "upcast"),
+        )
         .await;
-    assert!(matches!(result, Err(CommandError::Rejected(UserError::AlreadyRegistered))), "{result:?}");
+    assert!(
+        matches!(
+            result,
+            Err(CommandError::Rejected(UserError::AlreadyRegistered))
+        ),
+        "{result:?}"
+    );
 }

@@ -1,7 +1,12 @@
 //! End-to-end tests: the real system against the machine's Postgres and NATS. Each test
 //! gets its own database and its own subject prefix (so its own stream), and drops both.
 //! All tests are modules of this one binary (one link, not one per file).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
 
 mod support;
 

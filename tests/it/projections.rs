@@ -11,28 +11,55 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-async fn probe_runner(env: &TestEnv, config: RunnerConfig) -> (CancellationToken, tokio::task::JoinHandle<()>) {
-    projections::replay::install(&env.ddl, &ProbeModel, 1000).await.unwrap();
-    let runner = Runner::new(env.pool.clone(), env.js.clone(), env.bus.clone(), Arc::new(ProbeModel), config);
+async fn probe_runner(
+    env: &TestEnv,
+    config: RunnerConfig,
+) -> (CancellationToken, tokio::task::JoinHandle<()>) {
+    projections::replay::install(&env.ddl, &ProbeModel, 1000)
+        .await
+        .unwrap();
+    let runner = Runner::new(
+        env.pool.clone(),
+        env.js.clone(),
+        env.bus.clone(),
+        Arc::new(ProbeModel),
+        config,
+    );
     let shutdown = CancellationToken::new();
     let handle = tokio::spawn(runner.run(shutdown.clone()));
     (shutdown, handle)
 }
 
 fn fast() -> RunnerConfig {
-    RunnerConfig { standby_poll: Duration::from_millis(50), retry_backoff: Duration::from_millis(5), max_attempts: 3, ..RunnerConfig::default() }
+    RunnerConfig {
+        standby_poll: Duration::from_millis(50),
+        retry_backoff: Duration::from_millis(5),
+        max_attempts: 3,
+        ..RunnerConfig::default()
+    }
 }
 
 /// Publishes `event` as a faulty relay would: with a fresh message id, so the stream
 /// keeps every copy.
 async fn publish_copy(env: &TestEnv, event: &eventlog::StoredEvent) {
     let (headers, body) = bus::encode(event).unwrap();
-    let message = PublishMessage::build().payload(body).headers(headers).message_id(uuid::Uuid::new_v4().to_string());
-    env.js.send_publish(env.bus.subject_of(event), message).await.unwrap().await.unwrap();
+    let message = PublishMessage::build()
+        .payload(body)
+        .headers(headers)
+        .message_id(uuid::Uuid::new_v4().to_string());
+    env.js
+        .send_publish(env.bus.subject_of(event), message)
+        .await
+        .unwrap()
+        .await
+        .unwrap();
 }
 
 async fn probe_progress(env: &TestEnv) -> eventlog::Token {
-    projections::state::read(&env.pool, "rm_probe").await.unwrap().token
+    projections::state::read(&env.pool, "rm_probe")
+        .await
+        .unwrap()
+        .token
 }
 
 #[tokio::test]
@@ -42,8 +69,13 @@ async fn every_message_delivered_two_or_three_times_is_applied_once_in_order() {
     for n in 1..=12 {
         events::probe(&mut connection, &format!("agg{}", n % 3), n / 3 + 1).await;
     }
-    env.bus.ensure_stream(&env.js, 1 << 20, Duration::from_secs(120)).await.unwrap();
-    let log = eventlog::log::read_committed_after(&env.pool, eventlog::Token::ZERO, 100).await.unwrap();
+    env.bus
+        .ensure_stream(&env.js, 1 << 20, Duration::from_secs(120))
+        .await
+        .unwrap();
+    let log = eventlog::log::read_committed_after(&env.pool, eventlog::Token::ZERO, 100)
+        .await
+        .unwrap();
     // Copies interleaved: e1 e1 e2 e1 e3 e2 e4 e3 e3 …
     for (i, event) in log.iter().enumerate() {
         publish_copy(&env, event).await;
@@ -56,14 +88,22 @@ async fn every_message_delivered_two_or_three_times_is_applied_once_in_order() {
     }
     let (shutdown, handle) = probe_runner(&env, fast()).await;
     let last = log.last().unwrap().token();
-    env.eventually("the model reaches the last event", || async { probe_progress(&env).await >= last }).await;
+    env.eventually("the model reaches the last event", || async {
+        probe_progress(&env).await >= last
+    })
+    .await;
     let live = applied(&env.pool, "rm_probe").await;
-    let expected: Vec<(String, i64)> = log.iter().map(|e| (e.aggregate_id.clone(), e.sequence)).collect();
+    let expected: Vec<(String, i64)> = log
+        .iter()
+        .map(|e| (e.aggregate_id.clone(), e.sequence))
+        .collect();
     assert_eq!(live, expected, "each event once, in relay order");
     shutdown.cancel();
     handle.await.unwrap();
     // And a clean replay from the events table builds exactly the same.
-    projections::replay::replay(&env.ddl, &ProbeModel, 5).await.unwrap();
+    projections::replay::replay(&env.ddl, &ProbeModel, 5)
+        .await
+        .unwrap();
     assert_eq!(applied(&env.pool, "rm_probe").await, expected);
 }
 
@@ -74,20 +114,36 @@ async fn a_sequence_gap_is_filled_from_the_events_table() {
     for n in 1..=3 {
         events::probe(&mut connection, "g", n).await;
     }
-    env.bus.ensure_stream(&env.js, 1 << 20, Duration::from_secs(120)).await.unwrap();
-    let log = eventlog::log::read_committed_after(&env.pool, eventlog::Token::ZERO, 100).await.unwrap();
+    env.bus
+        .ensure_stream(&env.js, 1 << 20, Duration::from_secs(120))
+        .await
+        .unwrap();
+    let log = eventlog::log::read_committed_after(&env.pool, eventlog::Token::ZERO, 100)
+        .await
+        .unwrap();
     // Only the third reaches the stream.
     publish_copy(&env, &log[2]).await;
     let (shutdown, handle) = probe_runner(&env, fast()).await;
-    env.eventually("the model reaches the third event", || async { probe_progress(&env).await >= log[2].token() }).await;
-    assert_eq!(applied(&env.pool, "rm_probe").await, vec![("g".into(), 1), ("g".into(), 2), ("g".into(), 3)]);
+    env.eventually("the model reaches the third event", || async {
+        probe_progress(&env).await >= log[2].token()
+    })
+    .await;
+    assert_eq!(
+        applied(&env.pool, "rm_probe").await,
+        vec![("g".into(), 1), ("g".into(), 2), ("g".into(), 3)]
+    );
     // When the first two arrive late, they are no-ops.
     publish_copy(&env, &log[0]).await;
     publish_copy(&env, &log[1]).await;
     events::probe(&mut connection, "g", 4).await;
-    let log = eventlog::log::read_committed_after(&env.pool, eventlog::Token::ZERO, 100).await.unwrap();
+    let log = eventlog::log::read_committed_after(&env.pool, eventlog::Token::ZERO, 100)
+        .await
+        .unwrap();
     publish_copy(&env, &log[3]).await;
-    env.eventually("the fourth is applied", || async { probe_progress(&env).await >= log[3].token() }).await;
+    env.eventually("the fourth is applied", || async {
+        probe_progress(&env).await >= log[3].token()
+    })
+    .await;
     assert_eq!(applied(&env.pool, "rm_probe").await.len(), 4);
     shutdown.cancel();
     handle.await.unwrap();
@@ -99,10 +155,27 @@ async fn a_poison_or_unknown_event_is_parked_after_its_tries_and_the_rest_flow()
     env.settings.projection_max_attempts = 2;
     let mut connection = env.pool.acquire().await.unwrap();
     // An event type this build does not know, and a registration whose shape is wrong.
-    events::insert(&mut connection, "user", "u-unknown", 1, "UserTeleported", "1.0", serde_json::json!({"to": "mars"})).await;
+    events::insert(
+        &mut connection,
+        "user",
+        "u-unknown",
+        1,
+        "UserTeleported",
+        "1.0",
+        serde_json::json!({"to": "mars"}),
+    )
+    .await;
     let broken = uuid::Uuid::new_v4();
-    events::insert(&mut connection, "user", "u-broken", 1, "UserRegistered", "2.0",
-        serde_json::json!({"user_id": broken, "handle": "broken", "email_lookup": "x"})).await;
+    events::insert(
+        &mut connection,
+        "user",
+        "u-broken",
+        1,
+        "UserRegistered",
+        "2.0",
+        serde_json::json!({"user_id": broken, "handle": "broken", "email_lookup": "x"}),
+    )
+    .await;
     drop(connection);
     let (running, url) = env.start_all().await;
     let (_, token) = env.register("olga").await;
@@ -111,11 +184,28 @@ async fn a_poison_or_unknown_event_is_parked_after_its_tries_and_the_rest_flow()
         .fetch_all(&env.pool)
         .await
         .unwrap();
-    assert_eq!(parked, vec![("u-unknown".into(), "UserTeleported".into()), ("u-broken".into(), "UserRegistered".into())]);
+    assert_eq!(
+        parked,
+        vec![
+            ("u-unknown".into(), "UserTeleported".into()),
+            ("u-broken".into(), "UserRegistered".into())
+        ]
+    );
     assert!(queries::handle_exists(&env.pool, "olga").await.unwrap());
-    let metrics = reqwest::get(format!("{url}/metrics")).await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("docuvault_projection_dead_letters{projection=\"users\"} 2"), "{metrics}");
-    assert!(metrics.contains("docuvault_projection_lag_events{projection=\"users\"} 0"), "{metrics}");
+    let metrics = reqwest::get(format!("{url}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("docuvault_projection_dead_letters{projection=\"users\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("docuvault_projection_lag_events{projection=\"users\"} 0"),
+        "{metrics}"
+    );
     running.stop().await;
 }
 
@@ -123,50 +213,110 @@ async fn a_poison_or_unknown_event_is_parked_after_its_tries_and_the_rest_flow()
 async fn builders_killed_mid_batch_leave_a_model_equal_to_a_clean_replay() {
     let mut env = TestEnv::new().await;
     env.settings.projection_batch = 3;
-    let relay = env.start(Components { relay: true, ..Components::default() }).await;
+    let relay = env
+        .start(Components {
+            relay: true,
+            ..Components::default()
+        })
+        .await;
     let writer = {
         let registrations = env.registrations();
         tokio::spawn(async move {
             for n in 0..24 {
                 let (email, handle) = (format!("kill{n}@example.test"), format!("kill{n}"));
-                let form = commands::registration::RegistrationForm { email: &email, handle: &handle, password: "correct horse battery staple" };
-                registrations.register(form, domain::user::Role::User, &commands::CommandMeta::new("test", "kill")).await.unwrap();
+                let form = commands::registration::RegistrationForm {
+                    email: &email,
+                    handle: &handle,
+                    password: "correct horse battery staple",
+                };
+                registrations
+                    .register(
+                        form,
+                        domain::user::Role::User,
+                        &commands::CommandMeta::new("test", "kill"),
+                    )
+                    .await
+                    .unwrap();
             }
         })
     };
     for pause in [15u64, 40, 5, 25, 60] {
-        let builder = env.start(Components { projections: true, ..Components::default() }).await;
+        let builder = env
+            .start(Components {
+                projections: true,
+                ..Components::default()
+            })
+            .await;
         tokio::time::sleep(Duration::from_millis(pause)).await;
         builder.kill();
     }
     writer.await.unwrap();
-    let builder = env.start(Components { projections: true, ..Components::default() }).await;
-    env.eventually("the model has all 24", || async { queries::all_in(&env.pool, "rm_users").await.unwrap().len() == 24 }).await;
+    let builder = env
+        .start(Components {
+            projections: true,
+            ..Components::default()
+        })
+        .await;
+    env.eventually("the model has all 24", || async {
+        queries::all_in(&env.pool, "rm_users").await.unwrap().len() == 24
+    })
+    .await;
     builder.stop().await;
     relay.stop().await;
     let live = queries::all_in(&env.pool, "rm_users").await.unwrap();
     let model = docuvault::system::read_model(env.keys(), "users").unwrap();
-    projections::replay::replay(&env.ddl, model.as_ref(), 7).await.unwrap();
+    projections::replay::replay(&env.ddl, model.as_ref(), 7)
+        .await
+        .unwrap();
     assert_eq!(queries::all_in(&env.pool, "rm_users").await.unwrap(), live);
 }
 
 #[tokio::test]
 async fn two_project_processes_at_once_build_what_a_clean_replay_builds() {
     let env = TestEnv::new().await;
-    let relay = env.start(Components { relay: true, ..Components::default() }).await;
-    let first = env.start(Components { projections: true, ..Components::default() }).await;
-    let second = env.start(Components { projections: true, ..Components::default() }).await;
+    let relay = env
+        .start(Components {
+            relay: true,
+            ..Components::default()
+        })
+        .await;
+    let first = env
+        .start(Components {
+            projections: true,
+            ..Components::default()
+        })
+        .await;
+    let second = env
+        .start(Components {
+            projections: true,
+            ..Components::default()
+        })
+        .await;
     let registrations = futures::future::join_all((0..16).map(|n| {
         let registrations = env.registrations();
         async move {
             let (email, handle) = (format!("twin{n}@example.test"), format!("twin{n}"));
-            let form = commands::registration::RegistrationForm { email: &email, handle: &handle, password: "correct horse battery staple" };
-            registrations.register(form, domain::user::Role::User, &commands::CommandMeta::new("test", "twins")).await.unwrap()
+            let form = commands::registration::RegistrationForm {
+                email: &email,
+                handle: &handle,
+                password: "correct horse battery staple",
+            };
+            registrations
+                .register(
+                    form,
+                    domain::user::Role::User,
+                    &commands::CommandMeta::new("test", "twins"),
+                )
+                .await
+                .unwrap()
         }
     }))
     .await;
     assert_eq!(registrations.len(), 16);
-    env.eventually("all 16 are applied", || async { queries::all_in(&env.pool, "rm_users").await.unwrap().len() == 16 }).await;
+    env.eventually("all 16 are applied", || async {
+        queries::all_in(&env.pool, "rm_users").await.unwrap().len() == 16
+    })
+    .await;
     let holders: i64 = sqlx::query_scalar("select count(*) from pg_locks where locktype = 'advisory' and granted and ((classid::bigint << 32) | objid::bigint) = hashtext('docuvault:projection:users')::bigint")
         .fetch_one(&env.ddl)
         .await
@@ -177,6 +327,8 @@ async fn two_project_processes_at_once_build_what_a_clean_replay_builds() {
     second.stop().await;
     relay.stop().await;
     let model = docuvault::system::read_model(env.keys(), "users").unwrap();
-    projections::replay::replay(&env.ddl, model.as_ref(), 5).await.unwrap();
+    projections::replay::replay(&env.ddl, model.as_ref(), 5)
+        .await
+        .unwrap();
     assert_eq!(queries::all_in(&env.pool, "rm_users").await.unwrap(), live);
 }

@@ -7,7 +7,10 @@ use std::time::Duration;
 use workers::relay::{PublishError, Publisher};
 
 fn relay_only() -> Components {
-    Components { relay: true, ..Components::default() }
+    Components {
+        relay: true,
+        ..Components::default()
+    }
 }
 
 #[tokio::test]
@@ -23,9 +26,16 @@ async fn an_out_of_order_commit_is_held_back_not_skipped() {
     assert!(low < high);
     // The relay polls every 50 ms; give it several chances to (wrongly) publish B alone.
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(env.stream_len().await, 0, "B must wait while A, with a lower transaction id, is open");
+    assert_eq!(
+        env.stream_len().await,
+        0,
+        "B must wait while A, with a lower transaction id, is open"
+    );
     slow.commit().await.unwrap();
-    env.eventually("both are published", || async { env.stream_len().await == 2 }).await;
+    env.eventually("both are published", || async {
+        env.stream_len().await == 2
+    })
+    .await;
     assert_eq!(env.stream_positions().await, vec![low, high]);
     running.stop().await;
 }
@@ -40,7 +50,10 @@ async fn a_rolled_back_transactions_gap_is_passed() {
     let mut connection = env.pool.acquire().await.unwrap();
     let after = events::probe(&mut connection, "b", 1).await;
     assert!(after > gap);
-    env.eventually("the later event is published", || async { env.stream_len().await == 1 }).await;
+    env.eventually("the later event is published", || async {
+        env.stream_len().await == 1
+    })
+    .await;
     assert_eq!(env.stream_positions().await, vec![after]);
     running.stop().await;
 }
@@ -48,11 +61,16 @@ async fn a_rolled_back_transactions_gap_is_passed() {
 #[tokio::test]
 async fn a_stale_relay_is_refused_by_the_stream() {
     let env = TestEnv::new().await;
-    env.bus.ensure_stream(&env.js, 1 << 20, Duration::from_secs(120)).await.unwrap();
+    env.bus
+        .ensure_stream(&env.js, 1 << 20, Duration::from_secs(120))
+        .await
+        .unwrap();
     let mut connection = env.pool.acquire().await.unwrap();
     events::probe(&mut connection, "a", 1).await;
     events::probe(&mut connection, "a", 2).await;
-    let log = eventlog::log::read_committed_after(&env.pool, eventlog::Token::ZERO, 10).await.unwrap();
+    let log = eventlog::log::read_committed_after(&env.pool, eventlog::Token::ZERO, 10)
+        .await
+        .unwrap();
     let current = Publisher::new(env.js.clone(), env.bus.clone(), 1 << 20);
     let stale = Publisher::new(env.js.clone(), env.bus.clone(), 1 << 20);
     assert_eq!(current.publish(&log[0], 0).await.unwrap(), 1);
@@ -73,12 +91,22 @@ async fn two_relays_at_once_publish_every_event_exactly_once() {
     for n in 1..=40 {
         events::probe(&mut connection, &format!("p{}", n % 7), n).await;
     }
-    env.eventually("all 40 are published", || async { env.stream_len().await >= 40 }).await;
+    env.eventually("all 40 are published", || async {
+        env.stream_len().await >= 40
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(env.stream_positions().await, env.log_positions().await);
     let active = [&first, &second]
         .iter()
-        .filter(|running| running.relay_stats.as_ref().unwrap().active.load(std::sync::atomic::Ordering::Relaxed))
+        .filter(|running| {
+            running
+                .relay_stats
+                .as_ref()
+                .unwrap()
+                .active
+                .load(std::sync::atomic::Ordering::Relaxed)
+        })
         .count();
     assert_eq!(active, 1, "one relay is active, the other stands by");
     // The active one goes away: the standby takes over and carries on.
@@ -86,7 +114,10 @@ async fn two_relays_at_once_publish_every_event_exactly_once() {
     for n in 41..=50 {
         events::probe(&mut connection, "late", n).await;
     }
-    env.eventually("the standby publishes the rest", || async { env.stream_len().await >= 50 }).await;
+    env.eventually("the standby publishes the rest", || async {
+        env.stream_len().await >= 50
+    })
+    .await;
     assert_eq!(env.stream_positions().await, env.log_positions().await);
     second.stop().await;
 }
@@ -99,13 +130,21 @@ async fn a_relay_killed_between_publish_and_checkpoint_loses_and_doubles_nothing
         events::probe(&mut connection, "k", n).await;
     }
     // A relay published six events and died before writing its checkpoint.
-    env.bus.ensure_stream(&env.js, 1 << 20, Duration::from_secs(120)).await.unwrap();
-    let log = eventlog::log::read_committed_after(&env.pool, eventlog::Token::ZERO, 100).await.unwrap();
+    env.bus
+        .ensure_stream(&env.js, 1 << 20, Duration::from_secs(120))
+        .await
+        .unwrap();
+    let log = eventlog::log::read_committed_after(&env.pool, eventlog::Token::ZERO, 100)
+        .await
+        .unwrap();
     let publisher = Publisher::new(env.js.clone(), env.bus.clone(), 1 << 20);
     for (i, event) in log.iter().take(6).enumerate() {
         publisher.publish(event, i as u64).await.unwrap();
     }
-    let checkpoints: i64 = sqlx::query_scalar("select count(*) from relay_checkpoint").fetch_one(&env.pool).await.unwrap();
+    let checkpoints: i64 = sqlx::query_scalar("select count(*) from relay_checkpoint")
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
     assert_eq!(checkpoints, 0);
     // Then crash a real relay mid-flight, several times.
     for _ in 0..3 {
@@ -118,9 +157,16 @@ async fn a_relay_killed_between_publish_and_checkpoint_loses_and_doubles_nothing
     }
     let running = env.start(relay_only()).await;
     let total = env.event_count().await as u64;
-    env.eventually("everything is published", || async { env.stream_len().await >= total }).await;
+    env.eventually("everything is published", || async {
+        env.stream_len().await >= total
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(env.stream_positions().await, env.log_positions().await, "nothing lost, nothing doubled, in order");
+    assert_eq!(
+        env.stream_positions().await,
+        env.log_positions().await,
+        "nothing lost, nothing doubled, in order"
+    );
     running.stop().await;
 }
 
@@ -130,21 +176,47 @@ async fn an_event_too_large_for_the_stream_is_parked_loudly_and_the_rest_flow() 
     env.settings.stream_max_message_bytes = 4096;
     let mut connection = env.pool.acquire().await.unwrap();
     let small = events::probe(&mut connection, "s", 1).await;
-    let big = events::insert(&mut connection, "probe", "big", 1, "Probed", "1.0", serde_json::json!({"blob": "x".repeat(8000)})).await;
+    let big = events::insert(
+        &mut connection,
+        "probe",
+        "big",
+        1,
+        "Probed",
+        "1.0",
+        serde_json::json!({"blob": "x".repeat(8000)}),
+    )
+    .await;
     let after = events::probe(&mut connection, "s", 2).await;
     let running = env.start(relay_only()).await;
-    env.eventually("the small ones are published", || async { env.stream_len().await == 2 }).await;
+    env.eventually("the small ones are published", || async {
+        env.stream_len().await == 2
+    })
+    .await;
     assert_eq!(env.stream_positions().await, vec![small, after]);
-    let parked: Vec<(i64, String)> = sqlx::query_as("select position, reason from relay_parked").fetch_all(&env.pool).await.unwrap();
+    let parked: Vec<(i64, String)> = sqlx::query_as("select position, reason from relay_parked")
+        .fetch_all(&env.pool)
+        .await
+        .unwrap();
     assert_eq!(parked.len(), 1);
     assert_eq!(parked[0].0, big);
     assert!(parked[0].1.contains("exceeds"), "{}", parked[0].1);
-    assert_eq!(running.relay_stats.as_ref().unwrap().parked.load(std::sync::atomic::Ordering::Relaxed), 1);
+    assert_eq!(
+        running
+            .relay_stats
+            .as_ref()
+            .unwrap()
+            .parked
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
     running.stop().await;
     // A restart does not publish it either, and does not stall on it.
     let running = env.start(relay_only()).await;
     let later = events::probe(&mut connection, "s", 3).await;
-    env.eventually("a later event still flows", || async { env.stream_len().await == 3 }).await;
+    env.eventually("a later event still flows", || async {
+        env.stream_len().await == 3
+    })
+    .await;
     assert_eq!(env.stream_positions().await, vec![small, after, later]);
     running.stop().await;
 }
@@ -154,15 +226,25 @@ async fn published_messages_carry_the_contracts_headers_and_id() {
     let env = TestEnv::new().await;
     let running = env.start(relay_only()).await;
     let (user_id, token) = env.register("nina").await;
-    env.eventually("published", || async { env.stream_len().await == 1 }).await;
+    env.eventually("published", || async { env.stream_len().await == 1 })
+        .await;
     let (_, message) = env.stream_events().await.remove(0);
     let header = |name: &str| message.headers.get(name).map(|v| v.as_str().to_owned());
-    assert_eq!(message.subject.as_str(), format!("{}.evt.user.UserRegistered", env.bus.prefix()));
+    assert_eq!(
+        message.subject.as_str(),
+        format!("{}.evt.user.UserRegistered", env.bus.prefix())
+    );
     assert_eq!(header("Nats-Msg-Id"), Some(format!("user/{user_id}/1")));
-    assert_eq!(header(bus::headers::POSITION), Some(token.position.to_string()));
+    assert_eq!(
+        header(bus::headers::POSITION),
+        Some(token.position.to_string())
+    );
     assert_eq!(header(bus::headers::TX_ID), Some(token.tx_id.to_string()));
     assert_eq!(header(bus::headers::SEQUENCE), Some("1".into()));
-    assert_eq!(header(bus::headers::EVENT_TYPE), Some("UserRegistered".into()));
+    assert_eq!(
+        header(bus::headers::EVENT_TYPE),
+        Some("UserRegistered".into())
+    );
     assert_eq!(header(bus::headers::EVENT_VERSION), Some("2.0".into()));
     let body = bus::decode(&message.payload).unwrap();
     assert_eq!(body.token(), token);

@@ -23,7 +23,8 @@ async fn a_rebuild_equals_the_live_model_and_reads_stay_up_while_it_runs() {
     let reads = Arc::new(AtomicU64::new(0));
     let stop = tokio_util::sync::CancellationToken::new();
     let reader = {
-        let (failures, reads, stop, url) = (failures.clone(), reads.clone(), stop.clone(), url.clone());
+        let (failures, reads, stop, url) =
+            (failures.clone(), reads.clone(), stop.clone(), url.clone());
         tokio::spawn(async move {
             let client = reqwest::Client::new();
             while !stop.is_cancelled() {
@@ -43,18 +44,26 @@ async fn a_rebuild_equals_the_live_model_and_reads_stay_up_while_it_runs() {
         })
     };
     let model = docuvault::system::read_model(env.keys(), "users").unwrap();
-    let report = projections::replay::replay(&env.ddl, model.as_ref(), 4).await.unwrap();
+    let report = projections::replay::replay(&env.ddl, model.as_ref(), 4)
+        .await
+        .unwrap();
     stop.cancel();
     reader.await.unwrap();
     assert_eq!(report.events_read, 30);
-    assert_eq!(failures.load(Ordering::Relaxed), 0, "reads failed during the rebuild");
+    assert_eq!(
+        failures.load(Ordering::Relaxed),
+        0,
+        "reads failed during the rebuild"
+    );
     assert!(reads.load(Ordering::Relaxed) > 0);
     assert_eq!(queries::all_in(&env.pool, "rm_users").await.unwrap(), live);
 
     // The live builder carries on on the swapped-in model.
     let (_, token) = env.register("after_swap").await;
     env.users_reach(token).await;
-    assert!(queries::handle_exists(&env.pool, "after_swap").await.unwrap());
+    assert!(queries::handle_exists(&env.pool, "after_swap")
+        .await
+        .unwrap());
     running.stop().await;
 }
 
@@ -74,12 +83,28 @@ fn docuvault(env: &TestEnv, args: &[&str], migrate_url: &str) -> std::process::O
 async fn the_replay_command_rebuilds_and_a_database_error_fails_it_loudly() {
     let env = TestEnv::new().await;
     env.register("sam").await;
-    let ok = docuvault(&env, &["replay", "users"], &env.settings.database_migrate_url);
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
-    assert!(String::from_utf8_lossy(&ok.stdout).starts_with("rebuilt users: 1 events"), "{}", String::from_utf8_lossy(&ok.stdout));
+    let ok = docuvault(
+        &env,
+        &["replay", "users"],
+        &env.settings.database_migrate_url,
+    );
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&ok.stdout).starts_with("rebuilt users: 1 events"),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
     assert!(queries::handle_exists(&env.pool, "sam").await.unwrap());
 
-    let unknown = docuvault(&env, &["replay", "nonsense"], &env.settings.database_migrate_url);
+    let unknown = docuvault(
+        &env,
+        &["replay", "nonsense"],
+        &env.settings.database_migrate_url,
+    );
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no read model named \"nonsense\""));
 
@@ -94,13 +119,19 @@ async fn the_replay_command_rebuilds_and_a_database_error_fails_it_loudly() {
     .execute(&env.ddl)
     .await
     .unwrap();
-    let url = env.settings.database_migrate_url.replace("postgres://postgres@", &format!("postgres://{limited}@"));
+    let url = env
+        .settings
+        .database_migrate_url
+        .replace("postgres://postgres@", &format!("postgres://{limited}@"));
     let failed = docuvault(&env, &["replay", "users"], &url);
     sqlx::raw_sql(&format!("grant select on events to docuvault_runtime; drop owned by {limited}; drop role {limited};"))
         .execute(&env.ddl)
         .await
         .unwrap();
-    assert!(!failed.status.success(), "a replay that cannot read the events must fail");
+    assert!(
+        !failed.status.success(),
+        "a replay that cannot read the events must fail"
+    );
     let stderr = String::from_utf8_lossy(&failed.stderr);
     assert!(stderr.contains("permission denied"), "{stderr}");
     // The live model was not touched.
@@ -114,23 +145,56 @@ async fn after_a_users_key_is_deleted_no_plaintext_email_survives_anywhere() {
     let (victor, _) = env.register("victor").await;
     let (_, token) = env.register("wendy").await;
     env.users_reach(token).await;
-    assert_eq!(queries::find_by_handle(&env.pool, "victor").await.unwrap().unwrap().email.as_deref(), Some("victor@example.test"));
+    assert_eq!(
+        queries::find_by_handle(&env.pool, "victor")
+            .await
+            .unwrap()
+            .unwrap()
+            .email
+            .as_deref(),
+        Some("victor@example.test")
+    );
 
     // Erasure: the key goes (the accounts issue adds the event and the projection cleanup).
     assert!(env.keys().shred(victor).await.unwrap());
     running.stop().await;
     let model = docuvault::system::read_model(env.keys(), "users").unwrap();
-    projections::replay::replay(&env.ddl, model.as_ref(), 100).await.unwrap();
+    projections::replay::replay(&env.ddl, model.as_ref(), 100)
+        .await
+        .unwrap();
 
-    let row = queries::find_by_handle(&env.pool, "victor").await.unwrap().unwrap();
+    let row = queries::find_by_handle(&env.pool, "victor")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(row.email, None, "a rebuild cannot read the shredded email");
-    assert_eq!(queries::find_by_handle(&env.pool, "wendy").await.unwrap().unwrap().email.as_deref(), Some("wendy@example.test"));
-    let in_events: i64 = sqlx::query_scalar("select count(*) from events where payload::text ilike '%victor@example.test%'").fetch_one(&env.ddl).await.unwrap();
+    assert_eq!(
+        queries::find_by_handle(&env.pool, "wendy")
+            .await
+            .unwrap()
+            .unwrap()
+            .email
+            .as_deref(),
+        Some("wendy@example.test")
+    );
+    let in_events: i64 = sqlx::query_scalar(
+        "select count(*) from events where payload::text ilike '%victor@example.test%'",
+    )
+    .fetch_one(&env.ddl)
+    .await
+    .unwrap();
     assert_eq!(in_events, 0);
     for (_, message) in env.stream_events().await {
-        assert!(!String::from_utf8_lossy(&message.payload).contains("victor@example.test"), "plaintext on the bus");
+        assert!(
+            !String::from_utf8_lossy(&message.payload).contains("victor@example.test"),
+            "plaintext on the bus"
+        );
     }
-    let dump: String = sqlx::query_scalar("select string_agg(t::text, '') from (select * from rm_users.users) t").fetch_one(&env.ddl).await.unwrap();
+    let dump: String =
+        sqlx::query_scalar("select string_agg(t::text, '') from (select * from rm_users.users) t")
+            .fetch_one(&env.ddl)
+            .await
+            .unwrap();
     assert!(!dump.contains("victor@example.test"));
     assert!(env.keys().find(victor).await.unwrap().is_none());
 }

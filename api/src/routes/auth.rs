@@ -56,11 +56,18 @@ pub async fn register(
         .and_then(|axum::Extension(id)| id.header_value().to_str().ok().map(str::to_owned))
         .unwrap_or_default();
     let meta = CommandMeta::new("anonymous", correlation);
-    let form = RegistrationForm { email: &request.email, handle: &request.handle, password: &request.password };
+    let form = RegistrationForm {
+        email: &request.email,
+        handle: &request.handle,
+        password: &request.password,
+    };
     match state.registrations.register(form, Role::User, &meta).await {
-        Ok(RegistrationOutcome::Registered { .. } | RegistrationOutcome::EmailInUse) => {
-            Ok((StatusCode::ACCEPTED, Json(RegisterResponse { message: REGISTRATION_ACCEPTED })))
-        }
+        Ok(RegistrationOutcome::Registered { .. } | RegistrationOutcome::EmailInUse) => Ok((
+            StatusCode::ACCEPTED,
+            Json(RegisterResponse {
+                message: REGISTRATION_ACCEPTED,
+            }),
+        )),
         Err(RegistrationError::Invalid(problems)) => Err(invalid(problems)),
         Err(RegistrationError::HandleTaken) => Err(ApiError::HandleTaken),
         Err(RegistrationError::Internal(detail)) => Err(ApiError::Internal(detail)),

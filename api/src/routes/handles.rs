@@ -35,9 +35,15 @@ pub async fn availability(
     ConsistencyToken(token): ConsistencyToken,
     Path(raw): Path<String>,
 ) -> Result<Json<HandleAvailability>, ApiError> {
-    let handle = Handle::parse(&raw)
-        .map_err(|problem| ApiError::InvalidInput { fields: BTreeMap::from([("handle", problem.to_string())]) })?;
+    let handle = Handle::parse(&raw).map_err(|problem| ApiError::InvalidInput {
+        fields: BTreeMap::from([("handle", problem.to_string())]),
+    })?;
     state.wait_for(UsersModel::NAME, token).await?;
-    let taken = queries::handle_exists(&state.pool, handle.as_str()).await.map_err(ApiError::internal)?;
-    Ok(Json(HandleAvailability { handle: handle.as_str().to_owned(), available: !taken }))
+    let taken = queries::handle_exists(&state.pool, handle.as_str())
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(HandleAvailability {
+        handle: handle.as_str().to_owned(),
+        available: !taken,
+    }))
 }

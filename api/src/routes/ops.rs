@@ -33,11 +33,16 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
         Ok(_) => "ok",
         Err(_) => "down",
     };
-    let nats = match tokio::time::timeout(std::time::Duration::from_secs(2), state.nats.flush()).await {
-        Ok(Ok(())) => "ok",
-        _ => "down",
+    let nats =
+        match tokio::time::timeout(std::time::Duration::from_secs(2), state.nats.flush()).await {
+            Ok(Ok(())) => "ok",
+            _ => "down",
+        };
+    let status = if postgres == "ok" && nats == "ok" {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
     };
-    let status = if postgres == "ok" && nats == "ok" { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(Readiness { postgres, nats }))
 }
 
@@ -53,19 +58,47 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 async fn render_metrics(state: &AppState) -> Result<String, sqlx::Error> {
     let now = state.clock.now();
     let age = |oldest: Option<chrono::DateTime<chrono::Utc>>| {
-        oldest.map(|at| (now - at).num_milliseconds().max(0) as f64 / 1000.0).unwrap_or(0.0)
+        oldest
+            .map(|at| (now - at).num_milliseconds().max(0) as f64 / 1000.0)
+            .unwrap_or(0.0)
     };
     let mut out = String::new();
     let relay_at = workers::relay::checkpoint(&state.pool).await?;
-    let (relay_backlog, relay_oldest) = eventlog::log::backlog_after(&state.pool, relay_at).await.map_err(log_error)?;
-    let relay_parked: i64 = sqlx::query_scalar("select count(*) from relay_parked").fetch_one(&state.pool).await?;
-    let _ = writeln!(out, "# HELP docuvault_relay_lag_events Committed events the relay has not published yet.");
-    let _ = writeln!(out, "# TYPE docuvault_relay_lag_events gauge\ndocuvault_relay_lag_events {relay_backlog}");
-    let _ = writeln!(out, "# HELP docuvault_relay_lag_seconds Age of the oldest event the relay has not published.");
-    let _ = writeln!(out, "# TYPE docuvault_relay_lag_seconds gauge\ndocuvault_relay_lag_seconds {}", age(relay_oldest));
-    let _ = writeln!(out, "# HELP docuvault_relay_parked_events Events too large to publish, parked by the relay.");
-    let _ = writeln!(out, "# TYPE docuvault_relay_parked_events gauge\ndocuvault_relay_parked_events {relay_parked}");
-    let _ = writeln!(out, "# HELP docuvault_projection_lag_events Events of the model's type not applied yet.");
+    let (relay_backlog, relay_oldest) = eventlog::log::backlog_after(&state.pool, relay_at)
+        .await
+        .map_err(log_error)?;
+    let relay_parked: i64 = sqlx::query_scalar("select count(*) from relay_parked")
+        .fetch_one(&state.pool)
+        .await?;
+    let _ = writeln!(
+        out,
+        "# HELP docuvault_relay_lag_events Committed events the relay has not published yet."
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE docuvault_relay_lag_events gauge\ndocuvault_relay_lag_events {relay_backlog}"
+    );
+    let _ = writeln!(
+        out,
+        "# HELP docuvault_relay_lag_seconds Age of the oldest event the relay has not published."
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE docuvault_relay_lag_seconds gauge\ndocuvault_relay_lag_seconds {}",
+        age(relay_oldest)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP docuvault_relay_parked_events Events too large to publish, parked by the relay."
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE docuvault_relay_parked_events gauge\ndocuvault_relay_parked_events {relay_parked}"
+    );
+    let _ = writeln!(
+        out,
+        "# HELP docuvault_projection_lag_events Events of the model's type not applied yet."
+    );
     let _ = writeln!(out, "# TYPE docuvault_projection_lag_events gauge");
     let mut lag_seconds = String::new();
     let mut parked = String::new();
@@ -82,15 +115,36 @@ async fn render_metrics(state: &AppState) -> Result<String, sqlx::Error> {
         .fetch_one(&state.pool)
         .await?;
         let name = model.name();
-        let _ = writeln!(out, "docuvault_projection_lag_events{{projection=\"{name}\"}} {backlog}");
-        let _ = writeln!(lag_seconds, "docuvault_projection_lag_seconds{{projection=\"{name}\"}} {}", age(oldest));
+        let _ = writeln!(
+            out,
+            "docuvault_projection_lag_events{{projection=\"{name}\"}} {backlog}"
+        );
+        let _ = writeln!(
+            lag_seconds,
+            "docuvault_projection_lag_seconds{{projection=\"{name}\"}} {}",
+            age(oldest)
+        );
         let dead = projections::dead_letter::count(&state.pool, name).await?;
-        let _ = writeln!(parked, "docuvault_projection_dead_letters{{projection=\"{name}\"}} {dead}");
+        let _ = writeln!(
+            parked,
+            "docuvault_projection_dead_letters{{projection=\"{name}\"}} {dead}"
+        );
     }
     let _ = writeln!(out, "# HELP docuvault_projection_lag_seconds Age of the oldest event the model has not applied.");
-    let _ = writeln!(out, "# TYPE docuvault_projection_lag_seconds gauge\n{}", lag_seconds.trim_end());
-    let _ = writeln!(out, "# HELP docuvault_projection_dead_letters Events parked by the model's builder.");
-    let _ = writeln!(out, "# TYPE docuvault_projection_dead_letters gauge\n{}", parked.trim_end());
+    let _ = writeln!(
+        out,
+        "# TYPE docuvault_projection_lag_seconds gauge\n{}",
+        lag_seconds.trim_end()
+    );
+    let _ = writeln!(
+        out,
+        "# HELP docuvault_projection_dead_letters Events parked by the model's builder."
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE docuvault_projection_dead_letters gauge\n{}",
+        parked.trim_end()
+    );
     Ok(out)
 }
 

@@ -55,13 +55,27 @@ mod tests {
 
     #[test]
     fn trims_and_lowercases() {
-        assert_eq!(Email::parse("  Bob@Example.COM ").unwrap().as_str(), "bob@example.com");
+        assert_eq!(
+            Email::parse("  Bob@Example.COM ").unwrap().as_str(),
+            "bob@example.com"
+        );
     }
 
     #[test]
     fn refuses_what_cannot_be_an_address() {
-        for bad in ["", "   ", "bob", "@example.com", "bob@", "bob@example", "bob@@example.com",
-                    "bob@.example.com", "bob@example.com.", "b ob@example.com", "bob@exa\u{7}mple.com"] {
+        for bad in [
+            "",
+            "   ",
+            "bob",
+            "@example.com",
+            "bob@",
+            "bob@example",
+            "bob@@example.com",
+            "bob@.example.com",
+            "bob@example.com.",
+            "b ob@example.com",
+            "bob@exa\u{7}mple.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

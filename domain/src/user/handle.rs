@@ -30,8 +30,10 @@ impl Handle {
         if length > MAX_HANDLE_CHARS {
             return Err(HandleError::TooLong);
         }
-        let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-';
-        let starts_well = handle.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit());
+        let allowed =
+            |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-';
+        let starts_well =
+            handle.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit());
         if !starts_well || !handle.chars().all(allowed) {
             return Err(HandleError::InvalidCharacters);
         }
@@ -62,7 +64,10 @@ mod tests {
 
     #[test]
     fn lowercases_so_that_case_variants_collide() {
-        assert_eq!(Handle::parse("Alice").unwrap(), Handle::parse("alice").unwrap());
+        assert_eq!(
+            Handle::parse("Alice").unwrap(),
+            Handle::parse("alice").unwrap()
+        );
     }
 
     #[test]
@@ -70,8 +75,20 @@ mod tests {
         assert_eq!(Handle::parse("ab"), Err(HandleError::TooShort));
         assert_eq!(Handle::parse(&"a".repeat(31)), Err(HandleError::TooLong));
         assert!(Handle::parse(&"a".repeat(30)).is_ok());
-        for bad in ["_alice", "-alice", "al ice", "al.ice", "alïce", "al/ce", "a\u{202e}bc"] {
-            assert_eq!(Handle::parse(bad), Err(HandleError::InvalidCharacters), "{bad:?}");
+        for bad in [
+            "_alice",
+            "-alice",
+            "al ice",
+            "al.ice",
+            "alïce",
+            "al/ce",
+            "a\u{202e}bc",
+        ] {
+            assert_eq!(
+                Handle::parse(bad),
+                Err(HandleError::InvalidCharacters),
+                "{bad:?}"
+            );
         }
         assert!(Handle::parse("a_b-c9").is_ok());
     }

@@ -41,13 +41,20 @@ pub fn parse_registration(
     let email = Email::parse(email);
     let handle = Handle::parse(handle);
     // The password must not be guessable from the other two fields.
-    let context: Vec<&str> = [email.as_ref().ok().map(Email::as_str), handle.as_ref().ok().map(Handle::as_str)]
-        .into_iter()
-        .flatten()
-        .collect();
+    let context: Vec<&str> = [
+        email.as_ref().ok().map(Email::as_str),
+        handle.as_ref().ok().map(Handle::as_str),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let password = Password::parse(password, &context);
     match (email, handle, password) {
-        (Ok(email), Ok(handle), Ok(password)) => Ok(ValidRegistration { email, handle, password }),
+        (Ok(email), Ok(handle), Ok(password)) => Ok(ValidRegistration {
+            email,
+            handle,
+            password,
+        }),
         (email, handle, password) => Err(RegistrationProblems {
             email: email.err(),
             handle: handle.err(),
@@ -70,14 +77,22 @@ mod tests {
 
     #[test]
     fn a_password_made_of_the_handle_is_refused() {
-        let problems =
-            parse_registration("someone@example.org", "marmalade_sky", "marmalade_sky1").unwrap_err();
-        assert!(matches!(problems.password, Some(PasswordError::TooGuessable { .. })));
+        let problems = parse_registration("someone@example.org", "marmalade_sky", "marmalade_sky1")
+            .unwrap_err();
+        assert!(matches!(
+            problems.password,
+            Some(PasswordError::TooGuessable { .. })
+        ));
     }
 
     #[test]
     fn a_good_form_parses() {
-        let form = parse_registration(" Ann@Example.ORG ", "Ann_42", "correct horse battery staple").unwrap();
+        let form = parse_registration(
+            " Ann@Example.ORG ",
+            "Ann_42",
+            "correct horse battery staple",
+        )
+        .unwrap();
         assert_eq!(form.email.as_str(), "ann@example.org");
         assert_eq!(form.handle.as_str(), "ann_42");
     }

@@ -65,9 +65,18 @@ mod tests {
 
     #[test]
     fn length_bounds() {
-        assert_eq!(Password::parse("short", &[]).unwrap_err(), PasswordError::TooShort);
-        assert_eq!(Password::parse(&"x".repeat(257), &[]).unwrap_err(), PasswordError::TooLong);
-        assert_eq!(Password::parse(&"x".repeat(10 * 1024), &[]).unwrap_err(), PasswordError::TooLong);
+        assert_eq!(
+            Password::parse("short", &[]).unwrap_err(),
+            PasswordError::TooShort
+        );
+        assert_eq!(
+            Password::parse(&"x".repeat(257), &[]).unwrap_err(),
+            PasswordError::TooLong
+        );
+        assert_eq!(
+            Password::parse(&"x".repeat(10 * 1024), &[]).unwrap_err(),
+            PasswordError::TooLong
+        );
     }
 
     #[test]
@@ -79,7 +88,13 @@ mod tests {
 
     #[test]
     fn common_passwords_are_refused_with_a_hint() {
-        for common in ["password", "password1", "12345678", "qwertyuiop", "iloveyou1"] {
+        for common in [
+            "password",
+            "password1",
+            "12345678",
+            "qwertyuiop",
+            "iloveyou1",
+        ] {
             match Password::parse(common, &[]) {
                 Err(PasswordError::TooGuessable { hint }) => assert!(!hint.is_empty()),
                 other => unreachable_in_test(common, other.is_ok()),

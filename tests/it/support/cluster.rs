@@ -19,17 +19,29 @@ pub struct PrivateServices {
 }
 
 fn spare_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn run(command: &mut Command) {
     let output = command.output().unwrap();
-    assert!(output.status.success(), "{command:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// As the `postgres` user when we are root (initdb refuses root).
 fn as_postgres(program: &str) -> Command {
-    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false);
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false);
     if is_root {
         let mut command = Command::new("runuser");
         command.args(["-u", "postgres", "--", program]);
@@ -49,14 +61,22 @@ fn wait_for_port(port: u16) {
 
 impl PrivateServices {
     pub fn start() -> Self {
-        let dir = std::env::temp_dir().join(format!("docuvault-cluster-{}", uuid::Uuid::new_v4().simple()));
+        let dir = std::env::temp_dir().join(format!(
+            "docuvault-cluster-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         run(Command::new("chown").args(["postgres:postgres"]).arg(&dir));
         let (pg_port, nats_port) = (spare_port(), spare_port());
         run(as_postgres(&format!("{PG_BIN}/initdb"))
             .args(["-A", "trust", "-U", "postgres", "--no-sync", "-D"])
             .arg(dir.join("pg")));
-        let mut services = Self { dir, pg_port, nats_port, nats: None };
+        let mut services = Self {
+            dir,
+            pg_port,
+            nats_port,
+            nats: None,
+        };
         services.pg_ctl(&["start"]);
         services.start_nats();
         services
@@ -71,7 +91,11 @@ impl PrivateServices {
     }
 
     fn pg_ctl(&self, action: &[&str]) {
-        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", self.pg_port, self.dir.display());
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.pg_port,
+            self.dir.display()
+        );
         run(as_postgres(&format!("{PG_BIN}/pg_ctl"))
             .args(action)
             .args(["-w", "-m", "fast", "-o", &options, "-l"])
@@ -82,7 +106,14 @@ impl PrivateServices {
 
     fn start_nats(&mut self) {
         let child = Command::new("nats-server")
-            .args(["-js", "-a", "127.0.0.1", "-p", &self.nats_port.to_string(), "-sd"])
+            .args([
+                "-js",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.nats_port.to_string(),
+                "-sd",
+            ])
             .arg(self.dir.join("nats"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())

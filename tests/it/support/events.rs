@@ -1,7 +1,7 @@
 //! Writing events straight into the log, as a foreign or faulty writer would.
 
-use sqlx::PgConnection;
 use serde_json::{json, Value};
+use sqlx::PgConnection;
 
 /// Inserts a raw event row (the runtime role may insert). Returns its position.
 pub async fn insert(
@@ -33,5 +33,14 @@ pub async fn insert(
 
 /// A probe event of an aggregate type no read model consumes.
 pub async fn probe(connection: &mut PgConnection, id: &str, sequence: i64) -> i64 {
-    insert(connection, "probe", id, sequence, "Probed", "1.0", json!({"n": sequence})).await
+    insert(
+        connection,
+        "probe",
+        id,
+        sequence,
+        "Probed",
+        "1.0",
+        json!({"n": sequence}),
+    )
+    .await
 }

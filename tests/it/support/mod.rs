@@ -35,7 +35,6 @@ pub struct TestEnv {
     pub ddl: PgPool,
     pub pool: PgPool,
     pub bus: Bus,
-    pub nats: async_nats::Client,
     pub js: jetstream::Context,
     pub master: MasterKey,
     pg_url: String,
@@ -53,7 +52,10 @@ impl TestEnv {
         let prefix = format!("t{}", &id[..12]);
         let master = MasterKey::generate();
         let mut settings = Settings::defaults();
-        settings.database_url = format!("{}/{database}", pg_url.replace("postgres://postgres@", "postgres://docuvault_app@"));
+        settings.database_url = format!(
+            "{}/{database}",
+            pg_url.replace("postgres://postgres@", "postgres://docuvault_app@")
+        );
         settings.database_migrate_url = format!("{pg_url}/{database}");
         settings.nats_url = nats_url.to_owned();
         settings.nats_prefix = prefix.clone();
@@ -64,12 +66,31 @@ impl TestEnv {
         settings.standby_poll_ms = 50;
         settings.consistency_wait_ms = 5000;
         settings.database_max_connections = 6;
-        system::migrate(&settings).await.expect("migrate the test database");
-        let ddl = PgPoolOptions::new().max_connections(4).connect(&settings.database_migrate_url).await.unwrap();
-        let pool = PgPoolOptions::new().max_connections(8).connect(&settings.database_url).await.unwrap();
+        system::migrate(&settings)
+            .await
+            .expect("migrate the test database");
+        let ddl = PgPoolOptions::new()
+            .max_connections(4)
+            .connect(&settings.database_migrate_url)
+            .await
+            .unwrap();
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .connect(&settings.database_url)
+            .await
+            .unwrap();
         let nats = async_nats::connect(nats_url).await.unwrap();
-        let js = jetstream::new(nats.clone());
-        Self { settings, database, ddl, pool, bus: Bus::new(&prefix).unwrap(), nats, js, master, pg_url: pg_url.to_owned() }
+        let js = jetstream::new(nats);
+        Self {
+            settings,
+            database,
+            ddl,
+            pool,
+            bus: Bus::new(&prefix).unwrap(),
+            js,
+            master,
+            pg_url: pg_url.to_owned(),
+        }
     }
 
     pub fn keys(&self) -> KeyRing {
@@ -77,21 +98,37 @@ impl TestEnv {
     }
 
     pub fn registrations(&self) -> Registrations {
-        Registrations::new(EventStore::new(self.pool.clone()), self.keys(), PasswordHasher::default(), Arc::new(eventlog::SystemClock))
+        Registrations::new(
+            EventStore::new(self.pool.clone()),
+            self.keys(),
+            PasswordHasher::default(),
+            Arc::new(eventlog::SystemClock),
+        )
     }
 
     /// Registers through the write side, as the API does; returns the id and token.
     pub async fn register(&self, handle: &str) -> (Uuid, Token) {
         let email = format!("{handle}@example.test");
-        let form = RegistrationForm { email: &email, handle, password: "correct horse battery staple" };
-        match self.registrations().register(form, Role::User, &CommandMeta::new("test", "test")).await.unwrap() {
+        let form = RegistrationForm {
+            email: &email,
+            handle,
+            password: "correct horse battery staple",
+        };
+        match self
+            .registrations()
+            .register(form, Role::User, &CommandMeta::new("test", "test"))
+            .await
+            .unwrap()
+        {
             RegistrationOutcome::Registered { user_id, token } => (user_id, token),
             other => panic!("expected a registration, got {other:?}"),
         }
     }
 
     pub async fn start(&self, components: Components) -> Running {
-        system::start(&self.settings, components, Arc::new(eventlog::SystemClock)).await.expect("start")
+        system::start(&self.settings, components, Arc::new(eventlog::SystemClock))
+            .await
+            .expect("start")
     }
 
     /// Starts the whole system and returns it with its base URL.
@@ -117,7 +154,10 @@ impl TestEnv {
     {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         while !condition().await {
-            assert!(tokio::time::Instant::now() < deadline, "timed out waiting until {what}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting until {what}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -128,29 +168,51 @@ impl TestEnv {
         self.eventually(&format!("users reaches {token}"), || {
             let pool = pool.clone();
             async move {
-                projections::state::read(&pool, "rm_users").await.map(|p| p.token >= token).unwrap_or(false)
+                projections::state::read(&pool, "rm_users")
+                    .await
+                    .map(|p| p.token >= token)
+                    .unwrap_or(false)
             }
         })
         .await;
     }
 
     pub async fn event_count(&self) -> i64 {
-        sqlx::query_scalar("select count(*) from events").fetch_one(&self.ddl).await.unwrap()
+        sqlx::query_scalar("select count(*) from events")
+            .fetch_one(&self.ddl)
+            .await
+            .unwrap()
     }
 }
 
 impl Drop for TestEnv {
     fn drop(&mut self) {
         // Async drop does not exist: clean up on a thread of our own, even after a panic.
-        let (pg_url, database, nats_url, stream) =
-            (self.pg_url.clone(), self.database.clone(), self.settings.nats_url.clone(), self.bus.stream_name());
+        let (pg_url, database, nats_url, stream) = (
+            self.pg_url.clone(),
+            self.database.clone(),
+            self.settings.nats_url.clone(),
+            self.bus.stream_name(),
+        );
         let cleanup = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
             runtime.block_on(async move {
                 // `with (force)` ends this test's connections; their pools belong to the
                 // test's runtime, which this thread blocks, so they are not closed here.
-                if let Ok(server) = PgPoolOptions::new().max_connections(1).connect(&format!("{pg_url}/postgres")).await {
-                    let _ = sqlx::query(&format!("drop database if exists {database} with (force)")).execute(&server).await;
+                if let Ok(server) = PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect(&format!("{pg_url}/postgres"))
+                    .await
+                {
+                    let _ =
+                        sqlx::query(&format!("drop database if exists {database} with (force)"))
+                            .execute(&server)
+                            .await;
                 }
                 if let Ok(client) = async_nats::connect(&nats_url).await {
                     let _ = jetstream::new(client).delete_stream(&stream).await;
@@ -164,7 +226,9 @@ impl Drop for TestEnv {
 impl TestEnv {
     /// The stream's messages, in order, decoded.
     pub async fn stream_events(&self) -> Vec<(u64, async_nats::jetstream::message::StreamMessage)> {
-        let Ok(stream) = self.js.get_stream(self.bus.stream_name()).await else { return Vec::new() };
+        let Ok(stream) = self.js.get_stream(self.bus.stream_name()).await else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         let last = self.stream_len().await;
         for seq in 1..=last {
@@ -186,6 +250,9 @@ impl TestEnv {
 
     /// Positions of all committed events, in relay order.
     pub async fn log_positions(&self) -> Vec<i64> {
-        sqlx::query_scalar("select position from events order by tx_id, position").fetch_all(&self.ddl).await.unwrap()
+        sqlx::query_scalar("select position from events order by tx_id, position")
+            .fetch_all(&self.ddl)
+            .await
+            .unwrap()
     }
 }

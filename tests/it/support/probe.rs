@@ -25,17 +25,27 @@ impl ReadModel for ProbeModel {
         format!("create table {schema}.applied (n bigserial primary key, aggregate_id text not null, sequence bigint not null);")
     }
 
-    fn apply<'a>(&'a self, connection: &'a mut PgConnection, schema: &'a str, events: &'a [StoredEvent]) -> BoxFuture<'a, Result<(), ApplyError>> {
+    fn apply<'a>(
+        &'a self,
+        connection: &'a mut PgConnection,
+        schema: &'a str,
+        events: &'a [StoredEvent],
+    ) -> BoxFuture<'a, Result<(), ApplyError>> {
         Box::pin(async move {
             for event in events {
                 if event.event_type != "Probed" {
-                    return Err(ApplyError::Poison { position: event.position, reason: format!("unknown event {}", event.event_type) });
+                    return Err(ApplyError::Poison {
+                        position: event.position,
+                        reason: format!("unknown event {}", event.event_type),
+                    });
                 }
-                sqlx::query(&format!("insert into {schema}.applied (aggregate_id, sequence) values ($1, $2)"))
-                    .bind(&event.aggregate_id)
-                    .bind(event.sequence)
-                    .execute(&mut *connection)
-                    .await?;
+                sqlx::query(&format!(
+                    "insert into {schema}.applied (aggregate_id, sequence) values ($1, $2)"
+                ))
+                .bind(&event.aggregate_id)
+                .bind(event.sequence)
+                .execute(&mut *connection)
+                .await?;
             }
             Ok(())
         })
@@ -44,5 +54,10 @@ impl ReadModel for ProbeModel {
 
 /// Every application in order: (aggregate_id, sequence).
 pub async fn applied(pool: &PgPool, schema: &str) -> Vec<(String, i64)> {
-    sqlx::query_as(&format!("select aggregate_id, sequence from {schema}.applied order by n")).fetch_all(pool).await.unwrap()
+    sqlx::query_as(&format!(
+        "select aggregate_id, sequence from {schema}.applied order by n"
+    ))
+    .fetch_all(pool)
+    .await
+    .unwrap()
 }

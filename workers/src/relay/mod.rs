@@ -14,10 +14,10 @@ mod publisher;
 
 pub use publisher::{PublishError, Publisher};
 
+use async_nats::jetstream;
 use eventlog::bus::{headers, Bus};
 use eventlog::lock::SessionLock;
 use eventlog::{StoredEvent, Token};
-use async_nats::jetstream;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -93,7 +93,13 @@ pub struct Relay {
 
 impl Relay {
     pub fn new(pool: PgPool, js: jetstream::Context, bus: Bus, config: RelayConfig) -> Self {
-        Self { pool, js, bus, config, stats: Arc::default() }
+        Self {
+            pool,
+            js,
+            bus,
+            config,
+            stats: Arc::default(),
+        }
     }
 
     pub fn stats(&self) -> Arc<RelayStats> {
@@ -121,7 +127,11 @@ impl Relay {
         };
         let stream = self
             .bus
-            .ensure_stream(&self.js, self.config.max_message_bytes, self.config.duplicate_window)
+            .ensure_stream(
+                &self.js,
+                self.config.max_message_bytes,
+                self.config.duplicate_window,
+            )
             .await
             .map_err(|error| RelayError::Nats(error.to_string()))?;
         let mut listener = PgListener::connect_with(&self.pool).await?;
@@ -131,7 +141,9 @@ impl Relay {
         self.stats.active.store(true, Ordering::Relaxed);
         tracing::info!(%cursor, last_seq, "active relay");
         loop {
-            let events = eventlog::log::read_committed_after(&self.pool, cursor, self.config.batch_size).await?;
+            let events =
+                eventlog::log::read_committed_after(&self.pool, cursor, self.config.batch_size)
+                    .await?;
             if events.is_empty() {
                 tokio::select! {
                     _ = shutdown.cancelled() => {
@@ -154,7 +166,14 @@ impl Relay {
                         self.stats.published.fetch_add(1, Ordering::Relaxed);
                     }
                     Err(PublishError::TooLarge { bytes, limit }) => {
-                        self.park(&lock, event, &format!("message of {bytes} bytes exceeds the stream's limit of {limit}")).await?;
+                        self.park(
+                            &lock,
+                            event,
+                            &format!(
+                                "message of {bytes} bytes exceeds the stream's limit of {limit}"
+                            ),
+                        )
+                        .await?;
                     }
                     Err(other) => return Err(other.into()),
                 }
@@ -166,12 +185,19 @@ impl Relay {
 
     fn max_message_bytes(&self) -> usize {
         let server_limit = self.js.client().server_info().max_payload;
-        usize::try_from(self.config.max_message_bytes).unwrap_or(usize::MAX).min(server_limit)
+        usize::try_from(self.config.max_message_bytes)
+            .unwrap_or(usize::MAX)
+            .min(server_limit)
     }
 
-    async fn wait_for_lock(&self, shutdown: &CancellationToken) -> Result<Option<SessionLock>, RelayError> {
+    async fn wait_for_lock(
+        &self,
+        shutdown: &CancellationToken,
+    ) -> Result<Option<SessionLock>, RelayError> {
         loop {
-            if let Some(lock) = SessionLock::try_acquire(&self.pool.connect_options(), RELAY_LOCK_KEY).await? {
+            if let Some(lock) =
+                SessionLock::try_acquire(&self.pool.connect_options(), RELAY_LOCK_KEY).await?
+            {
                 return Ok(Some(lock));
             }
             tokio::select! {
@@ -183,21 +209,45 @@ impl Relay {
 
     /// Where to continue: after the later of the stream's last message and the checkpoint
     /// (which alone knows about parked events), and the stream sequence to follow.
-    async fn resume_point(&self, stream: &jetstream::stream::Stream) -> Result<(Token, u64), RelayError> {
-        let last_seq = stream.get_info().await.map_err(|e| RelayError::Nats(e.to_string()))?.state.last_sequence;
+    async fn resume_point(
+        &self,
+        stream: &jetstream::stream::Stream,
+    ) -> Result<(Token, u64), RelayError> {
+        let last_seq = stream
+            .get_info()
+            .await
+            .map_err(|e| RelayError::Nats(e.to_string()))?
+            .state
+            .last_sequence;
         let from_stream = if last_seq == 0 {
             Token::ZERO
         } else {
-            let message = stream.get_raw_message(last_seq).await.map_err(|e| RelayError::Nats(e.to_string()))?;
-            let header = |name: &str| message.headers.get(name).and_then(|v| v.as_str().parse::<i64>().ok());
+            let message = stream
+                .get_raw_message(last_seq)
+                .await
+                .map_err(|e| RelayError::Nats(e.to_string()))?;
+            let header = |name: &str| {
+                message
+                    .headers
+                    .get(name)
+                    .and_then(|v| v.as_str().parse::<i64>().ok())
+            };
             match (header(headers::TX_ID), header(headers::POSITION)) {
                 (Some(tx_id), Some(position)) => Token::new(tx_id, position),
-                _ => return Err(RelayError::Nats(format!("stream message {last_seq} lacks relay headers"))),
+                _ => {
+                    return Err(RelayError::Nats(format!(
+                        "stream message {last_seq} lacks relay headers"
+                    )))
+                }
             }
         };
         let from_checkpoint: Option<(i64, i64)> =
-            sqlx::query_as("select tx_id, position from relay_checkpoint").fetch_optional(&self.pool).await?;
-        let from_checkpoint = from_checkpoint.map(|(tx, pos)| Token::new(tx, pos)).unwrap_or(Token::ZERO);
+            sqlx::query_as("select tx_id, position from relay_checkpoint")
+                .fetch_optional(&self.pool)
+                .await?;
+        let from_checkpoint = from_checkpoint
+            .map(|(tx, pos)| Token::new(tx, pos))
+            .unwrap_or(Token::ZERO);
         Ok((from_stream.max(from_checkpoint), last_seq))
     }
 
@@ -218,7 +268,12 @@ impl Relay {
         Ok(())
     }
 
-    async fn park(&self, lock: &SessionLock, event: &StoredEvent, reason: &str) -> Result<(), RelayError> {
+    async fn park(
+        &self,
+        lock: &SessionLock,
+        event: &StoredEvent,
+        reason: &str,
+    ) -> Result<(), RelayError> {
         tracing::error!(position = event.position, event_type = %event.event_type, reason, "relay parked an event it cannot publish");
         let mut tx = self.pool.begin().await?;
         if !lock.fence(&mut *tx).await? {
@@ -242,6 +297,10 @@ impl Relay {
 
 /// The relay's checkpoint, for lag metrics.
 pub async fn checkpoint(pool: &PgPool) -> Result<Token, sqlx::Error> {
-    let row: Option<(i64, i64)> = sqlx::query_as("select tx_id, position from relay_checkpoint").fetch_optional(pool).await?;
-    Ok(row.map(|(tx, pos)| Token::new(tx, pos)).unwrap_or(Token::ZERO))
+    let row: Option<(i64, i64)> = sqlx::query_as("select tx_id, position from relay_checkpoint")
+        .fetch_optional(pool)
+        .await?;
+    Ok(row
+        .map(|(tx, pos)| Token::new(tx, pos))
+        .unwrap_or(Token::ZERO))
 }

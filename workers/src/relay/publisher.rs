@@ -1,8 +1,8 @@
 //! Publishing one event with the guarantees the relay relies on.
 
+use async_nats::jetstream;
 use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::message::PublishMessage;
-use async_nats::jetstream;
 use eventlog::bus::{self, Bus};
 use eventlog::StoredEvent;
 use thiserror::Error;
@@ -26,17 +26,29 @@ pub struct Publisher {
 
 impl Publisher {
     pub fn new(js: jetstream::Context, bus: Bus, max_message_bytes: usize) -> Self {
-        Self { js, bus, max_message_bytes }
+        Self {
+            js,
+            bus,
+            max_message_bytes,
+        }
     }
 
     /// Publishes `event` provided the stream's last sequence is `expected_last`; returns
     /// the event's stream sequence.
-    pub async fn publish(&self, event: &StoredEvent, expected_last: u64) -> Result<u64, PublishError> {
-        let (headers, body) = bus::encode(event).map_err(|error| PublishError::Nats(error.to_string()))?;
+    pub async fn publish(
+        &self,
+        event: &StoredEvent,
+        expected_last: u64,
+    ) -> Result<u64, PublishError> {
+        let (headers, body) =
+            bus::encode(event).map_err(|error| PublishError::Nats(error.to_string()))?;
         // Nats-Msg-Id and Nats-Expected-Last-Sequence are added by the client on top.
         let bytes = body.len() + header_bytes(&headers) + 128;
         if bytes > self.max_message_bytes {
-            return Err(PublishError::TooLarge { bytes, limit: self.max_message_bytes });
+            return Err(PublishError::TooLarge {
+                bytes,
+                limit: self.max_message_bytes,
+            });
         }
         let message = PublishMessage::build()
             .payload(body)
@@ -50,7 +62,9 @@ impl Publisher {
             .map_err(|error| PublishError::Nats(error.to_string()))?
             .await
             .map_err(|error| match error.kind() {
-                PublishErrorKind::WrongLastSequence => PublishError::Stale { expected: expected_last },
+                PublishErrorKind::WrongLastSequence => PublishError::Stale {
+                    expected: expected_last,
+                },
                 _ => PublishError::Nats(error.to_string()),
             })?;
         Ok(ack.sequence)
@@ -64,7 +78,10 @@ fn header_bytes(headers: &async_nats::HeaderMap) -> usize {
         .iter()
         .map(|(name, values)| {
             let name: &str = name.as_ref();
-            values.iter().map(|value| name.len() + value.as_str().len() + 4).sum::<usize>()
+            values
+                .iter()
+                .map(|value| name.len() + value.as_str().len() + 4)
+                .sum::<usize>()
         })
         .sum();
     PREAMBLE + lines
