@@ -10,7 +10,12 @@
 //! 3. p50/p99 lag from commit to the users projection's checkpoint at a steady 1,000
 //!    events/s through the running relay and builder;
 //! 4. replay speed (events/s) of the users model over BENCH_EVENTS events.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::panic
+)]
 
 use commands::{CommandMeta, EventStore};
 use crypto::{seal, KeyRing, MasterKey};
@@ -28,7 +33,10 @@ use uuid::Uuid;
 const WRITERS: usize = 8;
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 struct Bench {
@@ -43,22 +51,42 @@ struct Bench {
 
 impl Bench {
     async fn new() -> Self {
-        let pg = std::env::var("BENCH_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+        let pg = std::env::var("BENCH_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
         let id = Uuid::new_v4().simple().to_string();
         let database = format!("dvbench_{}", &id[..12]);
         let master = MasterKey::generate();
         let mut settings = Settings::defaults();
-        settings.database_url = format!("{}/{database}", pg.replace("postgres://postgres@", "postgres://docuvault_app@"));
+        settings.database_url = format!(
+            "{}/{database}",
+            pg.replace("postgres://postgres@", "postgres://docuvault_app@")
+        );
         settings.database_migrate_url = format!("{pg}/{database}");
         settings.nats_prefix = format!("b{}", &id[..12]);
         settings.master_key = Some(master.to_hex().to_string());
         settings.bind_addr = "127.0.0.1:0".parse().unwrap();
         settings.database_max_connections = 20;
         system::migrate(&settings).await.unwrap();
-        let pool = PgPoolOptions::new().max_connections(20).connect(&settings.database_url).await.unwrap();
-        let ddl = PgPoolOptions::new().max_connections(4).connect(&settings.database_migrate_url).await.unwrap();
+        let pool = PgPoolOptions::new()
+            .max_connections(20)
+            .connect(&settings.database_url)
+            .await
+            .unwrap();
+        let ddl = PgPoolOptions::new()
+            .max_connections(4)
+            .connect(&settings.database_migrate_url)
+            .await
+            .unwrap();
         let keys = KeyRing::new(pool.clone(), master.clone());
-        Self { settings, pool, ddl, keys, master, database, pg }
+        Self {
+            settings,
+            pool,
+            ddl,
+            keys,
+            master,
+            database,
+            pg,
+        }
     }
 
     /// A registration command with real sealed fields under a real key.
@@ -71,7 +99,12 @@ impl Bench {
             handle: Handle::parse(&format!("{tag}-user-{n}")).unwrap(),
             email: seal(&key, user_id, sealed_fields::EMAIL, email.as_bytes()),
             email_lookup: self.master.email_lookup(&email),
-            password_hash: seal(&key, user_id, sealed_fields::PASSWORD_HASH, b"$argon2id$v=19$m=19456,t=2,p=1$salt$hash"),
+            password_hash: seal(
+                &key,
+                user_id,
+                sealed_fields::PASSWORD_HASH,
+                b"$argon2id$v=19$m=19456,t=2,p=1$salt$hash",
+            ),
             role: Role::User,
             at: chrono::DateTime::UNIX_EPOCH,
         };
@@ -81,11 +114,20 @@ impl Bench {
     async fn drop_everything(self) {
         self.pool.close().await;
         self.ddl.close().await;
-        let server = PgPoolOptions::new().max_connections(1).connect(&format!("{}/postgres", self.pg)).await.unwrap();
-        sqlx::query(&format!("drop database {} with (force)", self.database)).execute(&server).await.unwrap();
+        let server = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&format!("{}/postgres", self.pg))
+            .await
+            .unwrap();
+        sqlx::query(&format!("drop database {} with (force)", self.database))
+            .execute(&server)
+            .await
+            .unwrap();
         let client = async_nats::connect(&self.settings.nats_url).await.unwrap();
         let bus = eventlog::bus::Bus::new(&self.settings.nats_prefix).unwrap();
-        let _ = async_nats::jetstream::new(client).delete_stream(bus.stream_name()).await;
+        let _ = async_nats::jetstream::new(client)
+            .delete_stream(bus.stream_name())
+            .await;
     }
 }
 
@@ -112,7 +154,15 @@ async fn appends(bench: &Bench, count: usize) {
         let store = EventStore::new(bench.pool.clone());
         tokio::spawn(async move {
             for (user_id, command) in batch {
-                store.execute::<User>(&user_id.to_string(), UserCommand::Register(command), (), &CommandMeta::new("bench", "bench")).await.unwrap();
+                store
+                    .execute::<User>(
+                        &user_id.to_string(),
+                        UserCommand::Register(command),
+                        (),
+                        &CommandMeta::new("bench", "bench"),
+                    )
+                    .await
+                    .unwrap();
             }
         })
     });
@@ -147,24 +197,52 @@ async fn appends(bench: &Bench, count: usize) {
     println!("appends, {WRITERS} writers, 1 event per command:");
     println!("  cqrs-es + postgres-es   {cqrs_rate:>9.0} events/s (load, decide, append, read back the token)");
     println!("  raw INSERT              {raw_rate:>9.0} events/s");
-    println!("  ratio                   {:>9.0} %  (target >= 50 %)", 100.0 * cqrs_rate / raw_rate);
+    println!(
+        "  ratio                   {:>9.0} %  (target >= 50 %)",
+        100.0 * cqrs_rate / raw_rate
+    );
 }
 
 async fn relay_throughput(bench: &Bench) {
-    let backlog: i64 = sqlx::query_scalar("select count(*) from events").fetch_one(&bench.pool).await.unwrap();
+    let backlog: i64 = sqlx::query_scalar("select count(*) from events")
+        .fetch_one(&bench.pool)
+        .await
+        .unwrap();
     let started = Instant::now();
-    let running = system::start(&bench.settings, Components { relay: true, ..Components::default() }, Arc::new(eventlog::SystemClock)).await.unwrap();
+    let running = system::start(
+        &bench.settings,
+        Components {
+            relay: true,
+            ..Components::default()
+        },
+        Arc::new(eventlog::SystemClock),
+    )
+    .await
+    .unwrap();
     let stats = running.relay_stats.clone().unwrap();
     while (stats.published.load(std::sync::atomic::Ordering::Relaxed) as i64) < backlog {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let elapsed = started.elapsed();
     running.stop().await;
-    println!("relay: {backlog} events in {elapsed:.2?} = {:.0} events/s", backlog as f64 / elapsed.as_secs_f64());
+    println!(
+        "relay: {backlog} events in {elapsed:.2?} = {:.0} events/s",
+        backlog as f64 / elapsed.as_secs_f64()
+    );
 }
 
 async fn steady_lag(bench: &Bench, rate: usize, seconds: usize) {
-    let running = system::start(&bench.settings, Components { relay: true, projections: true, ..Components::default() }, Arc::new(eventlog::SystemClock)).await.unwrap();
+    let running = system::start(
+        &bench.settings,
+        Components {
+            relay: true,
+            projections: true,
+            ..Components::default()
+        },
+        Arc::new(eventlog::SystemClock),
+    )
+    .await
+    .unwrap();
     // Let the builder catch up with everything before measuring.
     wait_caught_up(&bench.pool).await;
     let total = rate * seconds;
@@ -186,7 +264,10 @@ async fn steady_lag(bench: &Bench, rate: usize, seconds: usize) {
                 if receiver.is_closed() && receiver.is_empty() {
                     done = true;
                 }
-                let progress = projections::state::read(&pool, "rm_users").await.unwrap().token;
+                let progress = projections::state::read(&pool, "rm_users")
+                    .await
+                    .unwrap()
+                    .token;
                 let now = Instant::now();
                 pending.retain(|(token, at)| {
                     if *token <= progress {
@@ -210,7 +291,15 @@ async fn steady_lag(bench: &Bench, rate: usize, seconds: usize) {
         tokio::time::sleep_until(due.into()).await;
         let (store, sender) = (store.clone(), sender.clone());
         in_flight.push(tokio::spawn(async move {
-            let token = store.execute::<User>(&user_id.to_string(), UserCommand::Register(command), (), &CommandMeta::new("bench", "lag")).await.unwrap();
+            let token = store
+                .execute::<User>(
+                    &user_id.to_string(),
+                    UserCommand::Register(command),
+                    (),
+                    &CommandMeta::new("bench", "lag"),
+                )
+                .await
+                .unwrap();
             let _ = sender.send((token, Instant::now()));
         }));
     }
@@ -263,22 +352,37 @@ async fn bulk_registrations(bench: &Bench, count: usize) {
 }
 
 async fn replay_speed(bench: &Bench) {
-    let model = system::read_model(KeyRing::new(bench.ddl.clone(), bench.master.clone()), "users").unwrap();
-    let report = projections::replay::replay(&bench.ddl, model.as_ref(), bench.settings.replay_chunk).await.unwrap();
+    let model = system::read_model(
+        KeyRing::new(bench.ddl.clone(), bench.master.clone()),
+        "users",
+    )
+    .unwrap();
+    let report =
+        projections::replay::replay(&bench.ddl, model.as_ref(), bench.settings.replay_chunk)
+            .await
+            .unwrap();
     println!(
         "replay users: {} events in {:.2?} = {:.0} events/s (target >= 100,000)",
-        report.events_read, report.elapsed, report.events_per_second()
+        report.events_read,
+        report.elapsed,
+        report.events_per_second()
     );
 }
 
 #[tokio::main]
 async fn main() {
     let bench = Bench::new().await;
-    println!("database {}, stream prefix {}", bench.database, bench.settings.nats_prefix);
+    println!(
+        "database {}, stream prefix {}",
+        bench.database, bench.settings.nats_prefix
+    );
     appends(&bench, env_usize("BENCH_APPENDS", 4000)).await;
     relay_throughput(&bench).await;
     steady_lag(&bench, 1000, env_usize("BENCH_LAG_SECONDS", 10)).await;
-    let already: i64 = sqlx::query_scalar("select count(*) from events").fetch_one(&bench.pool).await.unwrap();
+    let already: i64 = sqlx::query_scalar("select count(*) from events")
+        .fetch_one(&bench.pool)
+        .await
+        .unwrap();
     let target = env_usize("BENCH_EVENTS", 100_000);
     bulk_registrations(&bench, target.saturating_sub(already as usize)).await;
     replay_speed(&bench).await;

@@ -6,6 +6,8 @@
 
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{Connection, PgExecutor};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// A held advisory lock and the connection that holds it.
 pub struct SessionLock {
@@ -35,6 +37,24 @@ impl SessionLock {
             key: key.to_owned(),
             pid,
         }))
+    }
+
+    /// Waits as a standby, trying every `poll`, until the lock is ours (or `shutdown`).
+    pub async fn acquire_or_wait(
+        options: &PgConnectOptions,
+        key: &str,
+        poll: Duration,
+        shutdown: &CancellationToken,
+    ) -> Result<Option<Self>, sqlx::Error> {
+        loop {
+            if let Some(lock) = Self::try_acquire(options, key).await? {
+                return Ok(Some(lock));
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(None),
+                _ = tokio::time::sleep(poll) => {}
+            }
+        }
     }
 
     pub fn key(&self) -> &str {

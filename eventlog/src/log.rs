@@ -11,14 +11,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::{PgExecutor, Row};
-use thiserror::Error;
 use uuid::Uuid;
-
-#[derive(Debug, Error)]
-pub enum LogError {
-    #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-}
 
 const COLUMNS: &str =
     "event_id, aggregate_type, aggregate_id, sequence, event_type, event_version, \
@@ -29,7 +22,7 @@ pub async fn read_committed_after<'e>(
     executor: impl PgExecutor<'e>,
     after: Token,
     limit: i64,
-) -> Result<Vec<StoredEvent>, LogError> {
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
     read_committed_between(executor, after, None, None, limit).await
 }
 
@@ -40,7 +33,7 @@ pub async fn read_committed_between<'e>(
     until: Option<Token>,
     aggregate_type: Option<&str>,
     limit: i64,
-) -> Result<Vec<StoredEvent>, LogError> {
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
     let until = until.unwrap_or(Token::new(i64::MAX, i64::MAX));
     let sql = format!(
         "select {COLUMNS} from events
@@ -70,7 +63,7 @@ pub async fn read_aggregate_range<'e>(
     aggregate_id: &str,
     from: i64,
     to: i64,
-) -> Result<Vec<StoredEvent>, LogError> {
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
     let sql = format!(
         "select {COLUMNS} from events
           where aggregate_type = $1 and aggregate_id = $2 and sequence between $3 and $4
@@ -92,7 +85,7 @@ pub async fn last_token_of<'e>(
     executor: impl PgExecutor<'e>,
     aggregate_type: &str,
     aggregate_id: &str,
-) -> Result<Option<Token>, LogError> {
+) -> Result<Option<Token>, sqlx::Error> {
     let row: Option<(i64, i64)> = sqlx::query_as(
         "select tx_id::text::bigint, position from events
           where aggregate_type = $1 and aggregate_id = $2
@@ -110,7 +103,7 @@ pub async fn last_token_of<'e>(
 pub async fn backlog_after<'e>(
     executor: impl PgExecutor<'e>,
     after: Token,
-) -> Result<(i64, Option<DateTime<Utc>>), LogError> {
+) -> Result<(i64, Option<DateTime<Utc>>), sqlx::Error> {
     let row: (i64, Option<DateTime<Utc>>) = sqlx::query_as(
         "select count(*), min(recorded_at) from events where (tx_id, position) > ($1::text::xid8, $2)",
     )
@@ -121,7 +114,7 @@ pub async fn backlog_after<'e>(
     Ok(row)
 }
 
-fn decode_row(row: &PgRow) -> Result<StoredEvent, LogError> {
+fn decode_row(row: &PgRow) -> Result<StoredEvent, sqlx::Error> {
     Ok(StoredEvent::from_row_parts(
         row.try_get::<Uuid, _>("event_id")?,
         row.try_get("aggregate_type")?,

@@ -53,10 +53,7 @@ pub async fn apply_in_order(
                 last + 1,
                 event.sequence - 1,
             )
-            .await
-            .map_err(|error| match error {
-                eventlog::log::LogError::Database(sql) => ApplyError::Database(sql),
-            })?;
+            .await?;
             tracing::debug!(aggregate_id = %event.aggregate_id, filled = missing.len(), "filled a sequence gap from the events table");
             to_apply.extend(missing);
         }
@@ -80,4 +77,24 @@ pub async fn apply_in_order(
     .execute(&mut *connection)
     .await?;
     Ok(to_apply.len())
+}
+
+/// Records `event` as handled for its aggregate without applying it (a parked event), so
+/// the aggregate's later events do not try to fill the gap with it.
+pub async fn skip_event(
+    connection: &mut PgConnection,
+    schema: &str,
+    event: &StoredEvent,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "insert into {schema}.aggregate_sequences (aggregate_type, aggregate_id, sequence) values ($1, $2, $3)
+         on conflict (aggregate_type, aggregate_id) do update
+           set sequence = greatest(aggregate_sequences.sequence, excluded.sequence)"
+    ))
+    .bind(&event.aggregate_type)
+    .bind(&event.aggregate_id)
+    .bind(event.sequence)
+    .execute(connection)
+    .await?;
+    Ok(())
 }

@@ -6,7 +6,7 @@
 //! to the live model's progress and swaps the schemas. Reads wait at most for that swap.
 //! Any database error aborts the rebuild and is returned, never swallowed.
 
-use crate::apply::apply_in_order;
+use crate::apply::{apply_in_order, skip_event};
 use crate::model::{live_schema, next_schema, retired_schema, swap_lock_key};
 use crate::state::{self, state_tables_sql, Progress};
 use crate::{dead_letter, ApplyError, ReadModel};
@@ -22,14 +22,6 @@ pub const RUNTIME_ROLE: &str = "docuvault_runtime";
 pub enum ReplayError {
     #[error("database error during replay: {0}")]
     Database(#[from] sqlx::Error),
-}
-
-impl From<eventlog::log::LogError> for ReplayError {
-    fn from(error: eventlog::log::LogError) -> Self {
-        match error {
-            eventlog::log::LogError::Database(sql) => ReplayError::Database(sql),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,16 +220,7 @@ async fn apply_chunk(
                 tx.rollback().await?;
                 let mut tx = connection.begin().await?;
                 dead_letter::park(&mut tx, model.name(), event, &error.to_string(), 1).await?;
-                sqlx::query(&format!(
-                    "insert into {schema}.aggregate_sequences (aggregate_type, aggregate_id, sequence) values ($1, $2, $3)
-                     on conflict (aggregate_type, aggregate_id) do update
-                       set sequence = greatest(aggregate_sequences.sequence, excluded.sequence)"
-                ))
-                .bind(&event.aggregate_type)
-                .bind(&event.aggregate_id)
-                .bind(event.sequence)
-                .execute(&mut *tx)
-                .await?;
+                skip_event(&mut tx, schema, event).await?;
                 tx.commit().await?;
                 report.events_parked += 1;
             }

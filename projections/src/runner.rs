@@ -8,7 +8,7 @@
 //! delivered again is a no-op. An event that keeps failing is parked after its tries and
 //! the model moves on.
 
-use crate::apply::apply_in_order;
+use crate::apply::{apply_in_order, skip_event};
 use crate::model::{builder_lock_key, live_schema, swap_lock_key};
 use crate::state::{self, Progress};
 use crate::{dead_letter, ApplyError, ReadModel};
@@ -121,7 +121,12 @@ impl Runner {
     }
 
     async fn run_active(&self, shutdown: &CancellationToken) -> Result<(), RunnerError> {
-        let Some(mut lock) = self.wait_for_lock(shutdown).await? else {
+        let key = builder_lock_key(self.model.name());
+        let options = self.pool.connect_options();
+        let Some(mut lock) =
+            SessionLock::acquire_or_wait(&options, &key, self.config.standby_poll, shutdown)
+                .await?
+        else {
             return Ok(());
         };
         tracing::info!(projection = self.model.name(), "active projection builder");
@@ -164,23 +169,6 @@ impl Runner {
             if let Some(last) = batch.last() {
                 // AckPolicy::All: acknowledging the last acknowledges the batch.
                 last.ack().await.map_err(nats)?;
-            }
-        }
-    }
-
-    async fn wait_for_lock(
-        &self,
-        shutdown: &CancellationToken,
-    ) -> Result<Option<SessionLock>, RunnerError> {
-        let key = builder_lock_key(self.model.name());
-        loop {
-            if let Some(lock) = SessionLock::try_acquire(&self.pool.connect_options(), &key).await?
-            {
-                return Ok(Some(lock));
-            }
-            tokio::select! {
-                _ = shutdown.cancelled() => return Ok(None),
-                _ = tokio::time::sleep(self.config.standby_poll) => {}
             }
         }
     }
@@ -317,17 +305,7 @@ impl Runner {
         let progress = self.begin_guarded(lock, &mut tx).await?;
         if event.token() > progress.token {
             dead_letter::park(&mut tx, self.model.name(), event, error, attempts).await?;
-            sqlx::query(&format!(
-                "insert into {}.aggregate_sequences (aggregate_type, aggregate_id, sequence) values ($1, $2, $3)
-                 on conflict (aggregate_type, aggregate_id) do update
-                   set sequence = greatest(aggregate_sequences.sequence, excluded.sequence)",
-                self.schema
-            ))
-            .bind(&event.aggregate_type)
-            .bind(&event.aggregate_id)
-            .bind(event.sequence)
-            .execute(&mut *tx)
-            .await?;
+            skip_event(&mut tx, &self.schema, event).await?;
             state::write(
                 &mut tx,
                 &self.schema,

@@ -64,9 +64,7 @@ async fn render_metrics(state: &AppState) -> Result<String, sqlx::Error> {
     };
     let mut out = String::new();
     let relay_at = workers::relay::checkpoint(&state.pool).await?;
-    let (relay_backlog, relay_oldest) = eventlog::log::backlog_after(&state.pool, relay_at)
-        .await
-        .map_err(log_error)?;
+    let (relay_backlog, relay_oldest) = eventlog::log::backlog_after(&state.pool, relay_at).await?;
     let relay_parked: i64 = sqlx::query_scalar("select count(*) from relay_parked")
         .fetch_one(&state.pool)
         .await?;
@@ -146,10 +144,4 @@ async fn render_metrics(state: &AppState) -> Result<String, sqlx::Error> {
         parked.trim_end()
     );
     Ok(out)
-}
-
-fn log_error(error: eventlog::log::LogError) -> sqlx::Error {
-    match error {
-        eventlog::log::LogError::Database(sql) => sql,
-    }
 }

@@ -67,14 +67,6 @@ pub enum RelayError {
     LockLost,
 }
 
-impl From<eventlog::log::LogError> for RelayError {
-    fn from(error: eventlog::log::LogError) -> Self {
-        match error {
-            eventlog::log::LogError::Database(sql) => RelayError::Database(sql),
-        }
-    }
-}
-
 /// What the relay has done, for `/metrics` and tests.
 #[derive(Debug, Default)]
 pub struct RelayStats {
@@ -122,7 +114,15 @@ impl Relay {
     }
 
     async fn run_active(&self, shutdown: &CancellationToken) -> Result<(), RelayError> {
-        let Some(mut lock) = self.wait_for_lock(shutdown).await? else {
+        let options = self.pool.connect_options();
+        let Some(mut lock) = SessionLock::acquire_or_wait(
+            &options,
+            RELAY_LOCK_KEY,
+            self.config.standby_poll,
+            shutdown,
+        )
+        .await?
+        else {
             return Ok(());
         };
         let stream = self
@@ -188,23 +188,6 @@ impl Relay {
         usize::try_from(self.config.max_message_bytes)
             .unwrap_or(usize::MAX)
             .min(server_limit)
-    }
-
-    async fn wait_for_lock(
-        &self,
-        shutdown: &CancellationToken,
-    ) -> Result<Option<SessionLock>, RelayError> {
-        loop {
-            if let Some(lock) =
-                SessionLock::try_acquire(&self.pool.connect_options(), RELAY_LOCK_KEY).await?
-            {
-                return Ok(Some(lock));
-            }
-            tokio::select! {
-                _ = shutdown.cancelled() => return Ok(None),
-                _ = tokio::time::sleep(self.config.standby_poll) => {}
-            }
-        }
     }
 
     /// Where to continue: after the later of the stream's last message and the checkpoint
