@@ -74,6 +74,10 @@ pub struct Settings {
     #[arg(long, env = "RELAY_POLL_MS", default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     pub relay_poll_ms: u64,
 
+    /// Relay's poll interval while committed events wait behind an open transaction.
+    #[arg(long, env = "RELAY_HELD_BACK_POLL_MS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub relay_held_back_poll_ms: u64,
+
     /// Events the relay reads per query.
     #[arg(long, env = "RELAY_BATCH", default_value_t = 500, value_parser = clap::value_parser!(i64).range(1..=10_000))]
     pub relay_batch: i64,

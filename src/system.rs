@@ -205,6 +205,7 @@ pub fn relay_config(settings: &Settings) -> RelayConfig {
     RelayConfig {
         batch_size: settings.relay_batch,
         poll_interval: settings.relay_poll(),
+        held_back_poll: Duration::from_millis(settings.relay_held_back_poll_ms),
         standby_poll: settings.standby_poll(),
         max_message_bytes: settings.stream_max_message_bytes,
         duplicate_window: Duration::from_secs(120),

@@ -35,6 +35,8 @@ pub struct RelayConfig {
     pub batch_size: i64,
     /// Poll interval when no notification arrives.
     pub poll_interval: Duration,
+    /// Poll interval while committed events wait behind an open transaction.
+    pub held_back_poll: Duration,
     /// How often a standby tries to take over.
     pub standby_poll: Duration,
     /// Largest message the stream accepts (its `max_msg_size`).
@@ -48,6 +50,7 @@ impl Default for RelayConfig {
         Self {
             batch_size: 500,
             poll_interval: Duration::from_millis(200),
+            held_back_poll: Duration::from_millis(2),
             standby_poll: Duration::from_millis(500),
             max_message_bytes: 1024 * 1024,
             duplicate_window: Duration::from_secs(120),
@@ -140,18 +143,30 @@ impl Relay {
         let (mut cursor, mut last_seq) = self.resume_point(&stream).await?;
         self.stats.active.store(true, Ordering::Relaxed);
         tracing::info!(%cursor, last_seq, "active relay");
+        let mut held_back_wait = self.config.held_back_poll;
         loop {
             let events =
                 eventlog::log::read_committed_after(&self.pool, cursor, self.config.batch_size)
                     .await?;
             if events.is_empty() {
+                // Committed events exist past the cursor but an open transaction holds
+                // them back: look again soon rather than at the next notification, which
+                // a transaction that writes no event never sends.
+                // Backs off while the stall lasts, so a long transaction costs little.
+                let (held_back, _) = eventlog::log::backlog_after(&self.pool, cursor).await?;
+                let wait = if held_back > 0 {
+                    held_back_wait = (held_back_wait * 2).min(self.config.poll_interval);
+                    held_back_wait / 2
+                } else {
+                    self.config.poll_interval
+                };
                 tokio::select! {
                     _ = shutdown.cancelled() => {
                         lock.release().await?;
                         return Ok(());
                     }
                     notification = listener.recv() => { notification?; }
-                    _ = tokio::time::sleep(self.config.poll_interval) => {
+                    _ = tokio::time::sleep(wait) => {
                         if !lock.is_alive().await {
                             return Err(RelayError::LockLost);
                         }
@@ -159,6 +174,7 @@ impl Relay {
                 }
                 continue;
             }
+            held_back_wait = self.config.held_back_poll;
             for event in &events {
                 match publisher.publish(event, last_seq).await {
                     Ok(sequence) => {
