@@ -208,6 +208,7 @@ pub fn relay_config(settings: &Settings) -> RelayConfig {
         held_back_poll: Duration::from_millis(settings.relay_held_back_poll_ms),
         standby_poll: settings.standby_poll(),
         max_message_bytes: settings.stream_max_message_bytes,
+        checkpoint_interval: Duration::from_millis(250),
         duplicate_window: Duration::from_secs(120),
     }
 }

@@ -72,6 +72,11 @@ impl SessionLock {
         holds(executor, self.pid, &self.key).await
     }
 
+    /// The backend id of the lock's connection, for [`holds_sql`].
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
     pub async fn release(mut self) -> Result<(), sqlx::Error> {
         sqlx::query("select pg_advisory_unlock(hashtext($1)::bigint)")
             .bind(&self.key)
@@ -81,22 +86,28 @@ impl SessionLock {
     }
 }
 
+/// A boolean SQL expression: backend `$<pid>` holds the advisory lock named `$<key>`,
+/// for callers that fold the fence into a statement of their own.
+pub fn holds_sql(pid_param: usize, key_param: usize) -> String {
+    // A bigint key shows in pg_locks as classid (high half) and objid (low half).
+    format!(
+        "exists (
+           select 1 from pg_locks
+            where locktype = 'advisory' and granted and pid = ${pid_param} and objsubid = 1
+              and ((classid::bigint << 32) | objid::bigint) = hashtext(${key_param})::bigint
+              and database = (select oid from pg_database where datname = current_database()))"
+    )
+}
+
 /// Whether backend `pid` holds the advisory lock named `key`.
 pub async fn holds<'e>(
     executor: impl PgExecutor<'e>,
     pid: i32,
     key: &str,
 ) -> Result<bool, sqlx::Error> {
-    // A bigint key shows in pg_locks as classid (high half) and objid (low half).
-    sqlx::query_scalar(
-        "select exists (
-           select 1 from pg_locks
-            where locktype = 'advisory' and granted and pid = $1 and objsubid = 1
-              and ((classid::bigint << 32) | objid::bigint) = hashtext($2)::bigint
-              and database = (select oid from pg_database where datname = current_database()))",
-    )
-    .bind(pid)
-    .bind(key)
-    .fetch_one(executor)
-    .await
+    sqlx::query_scalar(&format!("select {}", holds_sql(1, 2)))
+        .bind(pid)
+        .bind(key)
+        .fetch_one(executor)
+        .await
 }

@@ -10,18 +10,74 @@ use eventlog::StoredEvent;
 use sqlx::PgConnection;
 use std::collections::HashMap;
 
-/// Applies `events` (in relay order) to `model` in `schema`, inside the caller's
-/// transaction. Returns how many events were applied (gap fills included).
-pub async fn apply_in_order(
+/// The last sequence applied per aggregate id (of the model's aggregate type).
+pub type Sequences = HashMap<String, i64>;
+
+/// What to apply for a run of events, and the sequences that applying it leaves.
+pub struct Plan {
+    pub events: Vec<StoredEvent>,
+    pub sequences: Vec<(String, i64)>,
+}
+
+/// Orders `events` for application given `applied` (not changed): skips what is at or below
+/// an aggregate's last applied sequence and fetches what is missing before an event.
+pub async fn plan(
     connection: &mut PgConnection,
-    model: &dyn ReadModel,
-    schema: &str,
+    aggregate_type: &str,
     events: &[StoredEvent],
-) -> Result<usize, ApplyError> {
-    if events.is_empty() {
-        return Ok(0);
+    applied: &Sequences,
+) -> Result<Plan, sqlx::Error> {
+    let mut planned: HashMap<&str, i64> = HashMap::new();
+    let mut to_apply = Vec::with_capacity(events.len());
+    for event in events
+        .iter()
+        .filter(|event| event.aggregate_type == aggregate_type)
+    {
+        let id = event.aggregate_id.as_str();
+        let last = planned
+            .get(id)
+            .or_else(|| applied.get(id))
+            .copied()
+            .unwrap_or(0);
+        if event.sequence <= last {
+            continue;
+        }
+        if event.sequence > last + 1 {
+            let missing = eventlog::log::read_aggregate_range(
+                &mut *connection,
+                aggregate_type,
+                id,
+                last + 1,
+                event.sequence - 1,
+            )
+            .await?;
+            tracing::debug!(
+                aggregate_id = id,
+                filled = missing.len(),
+                "filled a sequence gap from the events table"
+            );
+            to_apply.extend(missing);
+        }
+        planned.insert(id, event.sequence);
+        to_apply.push(event.clone());
     }
-    let aggregate_type = model.aggregate_type();
+    let sequences = planned
+        .into_iter()
+        .map(|(id, sequence)| (id.to_owned(), sequence))
+        .collect();
+    Ok(Plan {
+        events: to_apply,
+        sequences,
+    })
+}
+
+/// The stored sequences of the aggregates `events` touch.
+pub async fn load_sequences(
+    connection: &mut PgConnection,
+    schema: &str,
+    aggregate_type: &str,
+    events: &[StoredEvent],
+) -> Result<Sequences, sqlx::Error> {
     let ids: Vec<&str> = events
         .iter()
         .map(|event| event.aggregate_id.as_str())
@@ -32,51 +88,56 @@ pub async fn apply_in_order(
     ))
     .bind(aggregate_type)
     .bind(&ids)
-    .fetch_all(&mut *connection)
+    .fetch_all(connection)
     .await?;
-    let mut last_applied: HashMap<String, i64> = rows.into_iter().collect();
+    Ok(rows.into_iter().collect())
+}
 
-    let mut to_apply = Vec::with_capacity(events.len());
-    for event in events
-        .iter()
-        .filter(|event| event.aggregate_type == aggregate_type)
-    {
-        let last = last_applied.get(&event.aggregate_id).copied().unwrap_or(0);
-        if event.sequence <= last {
-            continue;
-        }
-        if event.sequence > last + 1 {
-            let missing = eventlog::log::read_aggregate_range(
-                &mut *connection,
-                aggregate_type,
-                &event.aggregate_id,
-                last + 1,
-                event.sequence - 1,
-            )
-            .await?;
-            tracing::debug!(aggregate_id = %event.aggregate_id, filled = missing.len(), "filled a sequence gap from the events table");
-            to_apply.extend(missing);
-        }
-        last_applied.insert(event.aggregate_id.clone(), event.sequence);
-        to_apply.push(event.clone());
+/// Stores sequences (never moving one backwards).
+pub async fn save_sequences(
+    connection: &mut PgConnection,
+    schema: &str,
+    aggregate_type: &str,
+    sequences: &[(String, i64)],
+) -> Result<(), sqlx::Error> {
+    for chunk in sequences.chunks(10_000) {
+        let (ids, numbers): (Vec<&str>, Vec<i64>) =
+            chunk.iter().map(|(id, n)| (id.as_str(), *n)).unzip();
+        sqlx::query(&format!(
+            "insert into {schema}.aggregate_sequences (aggregate_type, aggregate_id, sequence)
+             select $1, id, seq from unnest($2::text[], $3::bigint[]) as t(id, seq)
+             on conflict (aggregate_type, aggregate_id) do update
+               set sequence = greatest(aggregate_sequences.sequence, excluded.sequence)"
+        ))
+        .bind(aggregate_type)
+        .bind(&ids)
+        .bind(&numbers)
+        .execute(&mut *connection)
+        .await?;
     }
-    if to_apply.is_empty() {
+    Ok(())
+}
+
+/// Applies `events` (in relay order) to `model` in `schema`, inside the caller's
+/// transaction, with the sequences kept in the schema. Returns how many events were
+/// applied (gap fills included).
+pub async fn apply_in_order(
+    connection: &mut PgConnection,
+    model: &dyn ReadModel,
+    schema: &str,
+    events: &[StoredEvent],
+) -> Result<usize, ApplyError> {
+    let aggregate_type = model.aggregate_type();
+    let applied = load_sequences(connection, schema, aggregate_type, events).await?;
+    let plan = plan(connection, aggregate_type, events, &applied).await?;
+    if plan.events.is_empty() {
         return Ok(0);
     }
-    model.apply(&mut *connection, schema, &to_apply).await?;
-
-    let (ids, sequences): (Vec<String>, Vec<i64>) = last_applied.into_iter().unzip();
-    sqlx::query(&format!(
-        "insert into {schema}.aggregate_sequences (aggregate_type, aggregate_id, sequence)
-         select $1, id, seq from unnest($2::text[], $3::bigint[]) as t(id, seq)
-         on conflict (aggregate_type, aggregate_id) do update set sequence = excluded.sequence"
-    ))
-    .bind(aggregate_type)
-    .bind(&ids)
-    .bind(&sequences)
-    .execute(&mut *connection)
-    .await?;
-    Ok(to_apply.len())
+    let started = std::time::Instant::now();
+    model.apply(&mut *connection, schema, &plan.events).await?;
+    tracing::trace!(events = plan.events.len(), elapsed = ?started.elapsed(), "model applied");
+    save_sequences(connection, schema, aggregate_type, &plan.sequences).await?;
+    Ok(plan.events.len())
 }
 
 /// Records `event` as handled for its aggregate without applying it (a parked event), so
@@ -86,15 +147,11 @@ pub async fn skip_event(
     schema: &str,
     event: &StoredEvent,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "insert into {schema}.aggregate_sequences (aggregate_type, aggregate_id, sequence) values ($1, $2, $3)
-         on conflict (aggregate_type, aggregate_id) do update
-           set sequence = greatest(aggregate_sequences.sequence, excluded.sequence)"
-    ))
-    .bind(&event.aggregate_type)
-    .bind(&event.aggregate_id)
-    .bind(event.sequence)
-    .execute(connection)
-    .await?;
-    Ok(())
+    save_sequences(
+        connection,
+        schema,
+        &event.aggregate_type,
+        &[(event.aggregate_id.clone(), event.sequence)],
+    )
+    .await
 }

@@ -6,7 +6,7 @@
 //! to the live model's progress and swaps the schemas. Reads wait at most for that swap.
 //! Any database error aborts the rebuild and is returned, never swallowed.
 
-use crate::apply::{apply_in_order, skip_event};
+use crate::apply::{load_sequences, plan, save_sequences, Sequences};
 use crate::model::{live_schema, next_schema, retired_schema, swap_lock_key};
 use crate::state::{self, state_tables_sql, Progress};
 use crate::{dead_letter, ApplyError, ReadModel};
@@ -72,7 +72,8 @@ pub async fn install(ddl: &PgPool, model: &dyn ReadModel, chunk: i64) -> Result<
     }
 }
 
-/// Rebuilds `model` from the events table and swaps it in. `chunk` events per read.
+/// Rebuilds `model` from the events table and swaps it in. `chunk` events per read; the
+/// next chunk is read while the current one is applied.
 pub async fn replay(
     ddl: &PgPool,
     model: &dyn ReadModel,
@@ -93,34 +94,51 @@ pub async fn replay(
         events_parked: 0,
         elapsed: Duration::ZERO,
     };
+    // The sequences of a rebuild stay in memory and are stored once, before the swap.
+    let mut applied = Sequences::new();
     let mut built_to = Token::ZERO;
-    loop {
-        let events = eventlog::log::read_committed_between(
-            ddl,
-            built_to,
-            None,
-            Some(model.aggregate_type()),
-            chunk,
-        )
-        .await?;
-        let Some(last) = events.last().map(StoredEvent::token) else {
-            break;
-        };
-        let mut connection = ddl.acquire().await?;
-        apply_chunk(&mut connection, model, &next, &events, &mut report).await?;
-        built_to = last;
-        let mut tx = connection.begin().await?;
-        state::write(
-            &mut tx,
+    let read = |after: Token| {
+        let (pool, aggregate_type) = (ddl.clone(), model.aggregate_type());
+        tokio::spawn(async move {
+            eventlog::log::read_committed_between(&pool, after, None, Some(aggregate_type), chunk)
+                .await
+        })
+    };
+    let mut connection = ddl.acquire().await?;
+    let mut current = read(built_to).await.map_err(join_failure)??;
+    while let Some(last) = current.last().map(StoredEvent::token) {
+        let ahead = read(last);
+        let chunk_started = Instant::now();
+        apply_chunk(
+            &mut connection,
+            model,
             &next,
-            Progress {
-                token: built_to,
-                stream_seq: 0,
-            },
+            &current,
+            &mut applied,
+            &mut report,
         )
         .await?;
-        tx.commit().await?;
+        tracing::debug!(events = current.len(), apply = ?chunk_started.elapsed(), "replayed a chunk");
+        built_to = last;
+        current = ahead.await.map_err(join_failure)??;
     }
+    save_sequences(
+        &mut connection,
+        &next,
+        model.aggregate_type(),
+        &applied.into_iter().collect::<Vec<_>>(),
+    )
+    .await?;
+    state::write(
+        &mut connection,
+        &next,
+        Progress {
+            token: built_to,
+            stream_seq: 0,
+        },
+    )
+    .await?;
+    drop(connection);
     swap(ddl, model, &next, built_to, &mut report).await?;
     report.elapsed = started.elapsed();
     tracing::info!(
@@ -131,6 +149,12 @@ pub async fn replay(
         "read model rebuilt and swapped in"
     );
     Ok(report)
+}
+
+fn join_failure(error: tokio::task::JoinError) -> ReplayError {
+    ReplayError::Database(sqlx::Error::Protocol(format!(
+        "the read-ahead task failed: {error}"
+    )))
 }
 
 /// Catches `next` up to the live progress and swaps it in, excluding the live builder.
@@ -166,7 +190,10 @@ async fn swap(
         let Some(last) = events.last().map(StoredEvent::token) else {
             break;
         };
-        apply_chunk(&mut tx, model, next, &events, report).await?;
+        let mut applied = load_sequences(&mut tx, next, model.aggregate_type(), &events).await?;
+        apply_chunk(&mut tx, model, next, &events, &mut applied, report).await?;
+        let applied: Vec<(String, i64)> = applied.into_iter().collect();
+        save_sequences(&mut tx, next, model.aggregate_type(), &applied).await?;
         built_to = last;
     }
     let progress = Progress {
@@ -192,20 +219,29 @@ async fn swap(
     Ok(())
 }
 
-/// Applies one chunk in a transaction; if an event in it cannot be applied, applies the
-/// chunk event by event and parks the ones that fail, like the live builder does.
+/// Applies one chunk in a transaction, tracking sequences in `applied`; if an event in it
+/// cannot be applied, applies the chunk event by event and parks the ones that fail, like
+/// the live builder does. Commits need not wait for the disk: a rebuild that a crash
+/// interrupts is started again from scratch.
 async fn apply_chunk(
     connection: &mut PgConnection,
     model: &dyn ReadModel,
     schema: &str,
     events: &[StoredEvent],
+    applied: &mut Sequences,
     report: &mut ReplayReport,
 ) -> Result<(), ReplayError> {
     report.events_read += events.len() as u64;
+    let aggregate_type = model.aggregate_type();
     let mut tx = connection.begin().await?;
-    match apply_in_order(&mut tx, model, schema, events).await {
-        Ok(_) => {
+    sqlx::query("set local synchronous_commit = off")
+        .execute(&mut *tx)
+        .await?;
+    let whole = plan(&mut tx, aggregate_type, events, applied).await?;
+    match model.apply(&mut tx, schema, &whole.events).await {
+        Ok(()) => {
             tx.commit().await?;
+            applied.extend(whole.sequences);
             return Ok(());
         }
         Err(error) if !error.is_data_error() => return Err(system_failure(error)),
@@ -213,15 +249,26 @@ async fn apply_chunk(
     }
     for event in events {
         let mut tx = connection.begin().await?;
-        match apply_in_order(&mut tx, model, schema, std::slice::from_ref(event)).await {
-            Ok(_) => tx.commit().await?,
+        let single = plan(
+            &mut tx,
+            aggregate_type,
+            std::slice::from_ref(event),
+            applied,
+        )
+        .await?;
+        match model.apply(&mut tx, schema, &single.events).await {
+            Ok(()) => {
+                tx.commit().await?;
+                applied.extend(single.sequences);
+            }
             Err(error) if !error.is_data_error() => return Err(system_failure(error)),
             Err(error) => {
                 tx.rollback().await?;
                 let mut tx = connection.begin().await?;
                 dead_letter::park(&mut tx, model.name(), event, &error.to_string(), 1).await?;
-                skip_event(&mut tx, schema, event).await?;
                 tx.commit().await?;
+                let last = applied.entry(event.aggregate_id.clone()).or_default();
+                *last = (*last).max(event.sequence);
                 report.events_parked += 1;
             }
         }

@@ -320,22 +320,40 @@ impl Runner {
         Ok(())
     }
 
-    /// Starts a guarded write: waits out a swap in progress, checks the lock is still ours,
-    /// and locks the progress row.
+    /// Starts a guarded write: takes the transaction lock that serialises batches (and
+    /// waits out a swap in progress), checks the builder lock is still ours, and reads the
+    /// progress. Nothing here writes, so the transaction gets its id only at its first
+    /// write: every open write transaction holds the relay back, so ours stay short.
+    /// The commit need not wait for the disk: after a crash that loses it, the builder
+    /// restarts its consumer from the progress that survived.
     async fn begin_guarded(
         &self,
         lock: &SessionLock,
         tx: &mut sqlx::PgConnection,
     ) -> Result<Progress, ApplyError> {
-        sqlx::query("select pg_advisory_xact_lock(hashtext($1)::bigint)")
+        // The swap lock comes first, in a statement of its own: a swap renames the schema
+        // that the next statement names.
+        sqlx::query("select set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(hashtext($1)::bigint)::text")
             .bind(swap_lock_key(self.model.name()))
             .execute(&mut *tx)
             .await?;
-        if !lock.fence(&mut *tx).await? {
+        let (tx_id, position, stream_seq, held): (i64, i64, i64, bool) = sqlx::query_as(&format!(
+            "select tx_id, position, stream_seq, {} from {}.projection_state",
+            eventlog::lock::holds_sql(1, 2),
+            self.schema
+        ))
+        .bind(lock.pid())
+        .bind(lock.key())
+        .fetch_one(&mut *tx)
+        .await?;
+        if !held {
             return Err(ApplyError::Database(sqlx::Error::Protocol(
                 "the builder lock is no longer held".into(),
             )));
         }
-        Ok(state::read_for_update(&mut *tx, &self.schema).await?)
+        Ok(Progress {
+            token: eventlog::Token::new(tx_id, position),
+            stream_seq: u64::try_from(stream_seq).unwrap_or(0),
+        })
     }
 }

@@ -12,7 +12,7 @@
 
 mod publisher;
 
-pub use publisher::{PublishError, Publisher};
+pub use publisher::{PublishError, Publisher, Run};
 
 use async_nats::jetstream;
 use eventlog::bus::{headers, Bus};
@@ -20,9 +20,9 @@ use eventlog::lock::SessionLock;
 use eventlog::{StoredEvent, Token};
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use thiserror::Error;
 use tokio_util::sync::CancellationToken;
 
@@ -41,6 +41,8 @@ pub struct RelayConfig {
     pub standby_poll: Duration,
     /// Largest message the stream accepts (its `max_msg_size`).
     pub max_message_bytes: i32,
+    /// How often the checkpoint is saved while events flow (always when idle).
+    pub checkpoint_interval: Duration,
     /// JetStream's de-duplication window for message ids.
     pub duplicate_window: Duration,
 }
@@ -53,6 +55,7 @@ impl Default for RelayConfig {
             held_back_poll: Duration::from_millis(2),
             standby_poll: Duration::from_millis(500),
             max_message_bytes: 1024 * 1024,
+            checkpoint_interval: Duration::from_millis(250),
             duplicate_window: Duration::from_secs(120),
         }
     }
@@ -74,8 +77,21 @@ pub enum RelayError {
 #[derive(Debug, Default)]
 pub struct RelayStats {
     pub published: AtomicU64,
+    /// The position of the last event published or parked (its transaction id beside it).
+    pub last_position: AtomicI64,
+    pub last_tx_id: AtomicI64,
     pub parked: AtomicU64,
     pub active: AtomicBool,
+}
+
+impl RelayStats {
+    /// The token of the last event the relay passed (published or parked).
+    pub fn last_token(&self) -> Token {
+        Token::new(
+            self.last_tx_id.load(Ordering::Relaxed),
+            self.last_position.load(Ordering::Relaxed),
+        )
+    }
 }
 
 pub struct Relay {
@@ -144,16 +160,22 @@ impl Relay {
         self.stats.active.store(true, Ordering::Relaxed);
         tracing::info!(%cursor, last_seq, "active relay");
         let mut held_back_wait = self.config.held_back_poll;
+        let (mut saved, mut saved_at) = (cursor, Instant::now());
         loop {
             let events =
                 eventlog::log::read_committed_after(&self.pool, cursor, self.config.batch_size)
                     .await?;
             if events.is_empty() {
+                if saved != cursor {
+                    self.save_checkpoint(cursor).await?;
+                    (saved, saved_at) = (cursor, Instant::now());
+                }
                 // Committed events exist past the cursor but an open transaction holds
                 // them back: look again soon rather than at the next notification, which
                 // a transaction that writes no event never sends.
                 // Backs off while the stall lasts, so a long transaction costs little.
                 let (held_back, _) = eventlog::log::backlog_after(&self.pool, cursor).await?;
+                tracing::trace!(held_back, "nothing to relay yet");
                 let wait = if held_back > 0 {
                     held_back_wait = (held_back_wait * 2).min(self.config.poll_interval);
                     held_back_wait / 2
@@ -175,27 +197,37 @@ impl Relay {
                 continue;
             }
             held_back_wait = self.config.held_back_poll;
-            for event in &events {
-                match publisher.publish(event, last_seq).await {
-                    Ok(sequence) => {
-                        last_seq = sequence;
-                        self.stats.published.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Err(PublishError::TooLarge { bytes, limit }) => {
-                        self.park(
-                            &lock,
-                            event,
-                            &format!(
-                                "message of {bytes} bytes exceeds the stream's limit of {limit}"
-                            ),
-                        )
-                        .await?;
-                    }
-                    Err(other) => return Err(other.into()),
+            let publish_started = Instant::now();
+            let mut rest = events.as_slice();
+            while !rest.is_empty() {
+                let run = publisher.publish_run(rest, last_seq).await?;
+                last_seq = run.last_seq;
+                self.stats
+                    .published
+                    .fetch_add(run.published as u64, Ordering::Relaxed);
+                if let Some(last) = rest[..run.published].last() {
+                    cursor = last.token();
                 }
-                cursor = event.token();
+                rest = &rest[run.published..];
+                if let (Some((bytes, limit)), Some(oversized)) = (run.too_large, rest.first()) {
+                    self.park(
+                        oversized,
+                        &format!("message of {bytes} bytes exceeds the stream's limit of {limit}"),
+                    )
+                    .await?;
+                    cursor = oversized.token();
+                    rest = &rest[1..];
+                }
             }
-            self.save_checkpoint(&lock, cursor).await?;
+            tracing::trace!(events = events.len(), publish = ?publish_started.elapsed(), "relayed a batch");
+            self.stats.last_tx_id.store(cursor.tx_id, Ordering::Relaxed);
+            self.stats
+                .last_position
+                .store(cursor.position, Ordering::Relaxed);
+            if saved_at.elapsed() >= self.config.checkpoint_interval {
+                self.save_checkpoint(cursor).await?;
+                (saved, saved_at) = (cursor, Instant::now());
+            }
         }
     }
 
@@ -250,11 +282,16 @@ impl Relay {
         Ok((from_stream.max(from_checkpoint), last_seq))
     }
 
-    async fn save_checkpoint(&self, lock: &SessionLock, cursor: Token) -> Result<(), RelayError> {
+    /// Saved every `checkpoint_interval` and when idle. A stale or lost checkpoint is
+    /// harmless: the relay resumes from the later of it and the stream's last message, and
+    /// re-parks a parked event it meets again. Nor does it need the lock's fence: a stale
+    /// relay is stopped by the stream's expected-last-sequence check before it can publish.
+    /// Its commit need not wait for the disk for the same reasons.
+    async fn save_checkpoint(&self, cursor: Token) -> Result<(), RelayError> {
         let mut tx = self.pool.begin().await?;
-        if !lock.fence(&mut *tx).await? {
-            return Err(RelayError::LockLost);
-        }
+        sqlx::query("set local synchronous_commit = off")
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "insert into relay_checkpoint (id, tx_id, position) values (true, $1, $2)
              on conflict (id) do update set tx_id = excluded.tx_id, position = excluded.position, updated_at = now()",
@@ -267,17 +304,8 @@ impl Relay {
         Ok(())
     }
 
-    async fn park(
-        &self,
-        lock: &SessionLock,
-        event: &StoredEvent,
-        reason: &str,
-    ) -> Result<(), RelayError> {
+    async fn park(&self, event: &StoredEvent, reason: &str) -> Result<(), RelayError> {
         tracing::error!(position = event.position, event_type = %event.event_type, reason, "relay parked an event it cannot publish");
-        let mut tx = self.pool.begin().await?;
-        if !lock.fence(&mut *tx).await? {
-            return Err(RelayError::LockLost);
-        }
         sqlx::query(
             "insert into relay_parked (position, tx_id, event_id, reason) values ($1, $2, $3, $4)
              on conflict (position) do nothing",
@@ -286,9 +314,8 @@ impl Relay {
         .bind(event.tx_id)
         .bind(event.event_id)
         .bind(reason)
-        .execute(&mut *tx)
+        .execute(&self.pool)
         .await?;
-        tx.commit().await?;
         self.stats.parked.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }

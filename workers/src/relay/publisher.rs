@@ -40,35 +40,85 @@ impl Publisher {
         event: &StoredEvent,
         expected_last: u64,
     ) -> Result<u64, PublishError> {
-        let (headers, body) =
-            bus::encode(event).map_err(|error| PublishError::Nats(error.to_string()))?;
-        // Nats-Msg-Id and Nats-Expected-Last-Sequence are added by the client on top.
-        let bytes = body.len() + header_bytes(&headers) + 128;
-        if bytes > self.max_message_bytes {
-            return Err(PublishError::TooLarge {
-                bytes,
-                limit: self.max_message_bytes,
-            });
+        match self
+            .publish_run(std::slice::from_ref(event), expected_last)
+            .await?
+        {
+            Run {
+                published: 1,
+                last_seq,
+                ..
+            } => Ok(last_seq),
+            Run {
+                too_large: Some((bytes, limit)),
+                ..
+            } => Err(PublishError::TooLarge { bytes, limit }),
+            _ => Err(PublishError::Nats("the event was not published".into())),
         }
-        let message = PublishMessage::build()
-            .payload(body)
-            .headers(headers)
-            .message_id(bus::message_id(event))
-            .expected_last_sequence(expected_last);
-        let ack = self
-            .js
-            .send_publish(self.bus.subject_of(event), message)
-            .await
-            .map_err(|error| PublishError::Nats(error.to_string()))?
-            .await
-            .map_err(|error| match error.kind() {
-                PublishErrorKind::WrongLastSequence => PublishError::Stale {
-                    expected: expected_last,
-                },
+    }
+
+    /// Publishes `events` in order without waiting for each acknowledgement: each message
+    /// expects to follow the one before it, so the stream still refuses a stale relay (and
+    /// everything after the first refusal). Stops before the first event too large to
+    /// publish and reports it, for the caller to park.
+    pub async fn publish_run(
+        &self,
+        events: &[StoredEvent],
+        expected_last: u64,
+    ) -> Result<Run, PublishError> {
+        let mut acks = Vec::with_capacity(events.len());
+        let mut too_large = None;
+        for (i, event) in events.iter().enumerate() {
+            let (headers, body) =
+                bus::encode(event).map_err(|error| PublishError::Nats(error.to_string()))?;
+            // Nats-Msg-Id and Nats-Expected-Last-Sequence are added by the client on top.
+            let bytes = body.len() + header_bytes(&headers) + 128;
+            if bytes > self.max_message_bytes {
+                too_large = Some((bytes, self.max_message_bytes));
+                break;
+            }
+            let expected = expected_last + i as u64;
+            let message = PublishMessage::build()
+                .payload(body)
+                .headers(headers)
+                .message_id(bus::message_id(event))
+                .expected_last_sequence(expected);
+            let ack = self
+                .js
+                .send_publish(self.bus.subject_of(event), message)
+                .await
+                .map_err(|error| PublishError::Nats(error.to_string()))?;
+            acks.push((expected, ack));
+        }
+        let mut last_seq = expected_last;
+        let published = acks.len();
+        for (expected, ack) in acks {
+            let ack = ack.await.map_err(|error| match error.kind() {
+                PublishErrorKind::WrongLastSequence => PublishError::Stale { expected },
                 _ => PublishError::Nats(error.to_string()),
             })?;
-        Ok(ack.sequence)
+            if ack.duplicate || ack.sequence != expected + 1 {
+                // A copy the stream already had: the chain of expectations is off, so
+                // start again from the stream's real state.
+                return Err(PublishError::Stale { expected });
+            }
+            last_seq = ack.sequence;
+        }
+        Ok(Run {
+            published,
+            last_seq,
+            too_large,
+        })
     }
+}
+
+/// What [`Publisher::publish_run`] did: how many events it published (from the start),
+/// the stream's last sequence after them, and the size of the event it stopped at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Run {
+    pub published: usize,
+    pub last_seq: u64,
+    pub too_large: Option<(usize, usize)>,
 }
 
 /// The size headers take on the wire (`Name: value\r\n` per value, plus the preamble).
