@@ -99,7 +99,7 @@ pub struct Settings {
     pub standby_poll_ms: u64,
 
     /// Events per read during a replay.
-    #[arg(long, env = "REPLAY_CHUNK", default_value_t = 5000, value_parser = clap::value_parser!(i64).range(1..=100_000))]
+    #[arg(long, env = "REPLAY_CHUNK", default_value_t = 20_000, value_parser = clap::value_parser!(i64).range(1..=100_000))]
     pub replay_chunk: i64,
 
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]

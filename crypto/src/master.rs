@@ -4,6 +4,7 @@ use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretBox};
 use sha2::Sha256;
+use std::sync::Arc;
 use thiserror::Error;
 use zeroize::Zeroizing;
 
@@ -13,13 +14,12 @@ pub enum MasterKeyError {
     Malformed,
 }
 
-/// The 256-bit master secret. Clones share nothing mutable; the bytes are zeroed on drop.
-pub struct MasterKey(SecretBox<[u8; 32]>);
-
-impl Clone for MasterKey {
-    fn clone(&self) -> Self {
-        Self::from_bytes(*self.0.expose_secret())
-    }
+/// The 256-bit master secret. The bytes are zeroed on drop; the HKDF extract step (the
+/// same for every derivation) is done once and shared by clones.
+#[derive(Clone)]
+pub struct MasterKey {
+    secret: Arc<SecretBox<[u8; 32]>>,
+    extracted: Arc<Hkdf<Sha256>>,
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -30,7 +30,11 @@ impl std::fmt::Debug for MasterKey {
 
 impl MasterKey {
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(SecretBox::new(Box::new(bytes)))
+        let extracted = Hkdf::<Sha256>::new(Some(b"docuvault/v1"), &bytes);
+        Self {
+            secret: Arc::new(SecretBox::new(Box::new(bytes))),
+            extracted: Arc::new(extracted),
+        }
     }
 
     pub fn from_hex(text: &str) -> Result<Self, MasterKeyError> {
@@ -51,15 +55,14 @@ impl MasterKey {
     }
 
     pub fn to_hex(&self) -> Zeroizing<String> {
-        Zeroizing::new(hex::encode(self.0.expose_secret()))
+        Zeroizing::new(hex::encode(self.secret.expose_secret()))
     }
 
     /// HKDF-SHA256 (RFC 5869) with `info` naming purpose and subject.
     pub(crate) fn derive(&self, info: &[u8]) -> Zeroizing<[u8; 32]> {
-        let hkdf = Hkdf::<Sha256>::new(Some(b"docuvault/v1"), self.0.expose_secret());
         let mut okm = Zeroizing::new([0u8; 32]);
         // 32 bytes is far below HKDF-SHA256's 8160-byte limit, so expand cannot fail.
-        let _ = hkdf.expand(info, okm.as_mut());
+        let _ = self.extracted.expand(info, okm.as_mut());
         okm
     }
 

@@ -66,6 +66,7 @@ pub async fn install(ddl: &PgPool, model: &dyn ReadModel, chunk: i64) -> Result<
             let mut connection = ddl.acquire().await?;
             let mut tx = connection.begin().await?;
             create_schema(&mut tx, model, &live).await?;
+            create_indexes(&mut tx, model, &live).await?;
             tx.commit().await?;
             Ok(())
         }
@@ -122,6 +123,7 @@ pub async fn replay(
         built_to = last;
         current = ahead.await.map_err(join_failure)??;
     }
+    let finishing = Instant::now();
     save_sequences(
         &mut connection,
         &next,
@@ -139,6 +141,7 @@ pub async fn replay(
     )
     .await?;
     drop(connection);
+    tracing::debug!(sequences_and_indexes = ?finishing.elapsed(), "rebuild loaded; swapping");
     swap(ddl, model, &next, built_to, &mut report).await?;
     report.elapsed = started.elapsed();
     tracing::info!(
@@ -306,6 +309,17 @@ async fn create_schema(
     ))
     .execute(&mut *tx)
     .await?;
+    Ok(())
+}
+
+async fn create_indexes(
+    connection: &mut PgConnection,
+    model: &dyn ReadModel,
+    schema: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql(&model.indexes_sql(schema))
+        .execute(connection)
+        .await?;
     Ok(())
 }
 

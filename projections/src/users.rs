@@ -41,13 +41,20 @@ impl ReadModel for UsersModel {
         format!(
             "create table {schema}.users (
                user_id uuid primary key,
-               handle text not null unique,
+               handle text not null,
                -- NULL once the owner's data key is shredded.
                email text,
-               email_lookup text not null unique,
+               email_lookup text not null,
                role text not null,
                registered_at timestamptz not null
              );"
+        )
+    }
+
+    fn indexes_sql(&self, schema: &str) -> String {
+        format!(
+            "create unique index users_handle on {schema}.users (handle);
+             create unique index users_email_lookup on {schema}.users (email_lookup);"
         )
     }
 
