@@ -1,11 +1,13 @@
 //! Session advisory locks: one active relay, one active builder per projection.
 //!
 //! The lock lives on a dedicated connection; if that connection dies, Postgres releases
-//! the lock and a standby takes over. Work done under the lock is fenced: before writing,
-//! the holder checks (inside its own transaction) that its lock connection still holds it.
+//! the lock and a standby takes over. Writes that must not come from a former holder are
+//! fenced: inside their own transaction they check, with [`holds_sql`], that the lock
+//! connection still holds the lock. (The relay needs no fence: the stream's
+//! expected-last-sequence check refuses a stale relay.)
 
 use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::{Connection, PgExecutor};
+use sqlx::Connection;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -66,12 +68,6 @@ impl SessionLock {
         self.connection.ping().await.is_ok()
     }
 
-    /// Checks, through `executor` (typically the transaction about to commit), that this
-    /// lock is still held by its connection.
-    pub async fn fence<'e>(&self, executor: impl PgExecutor<'e>) -> Result<bool, sqlx::Error> {
-        holds(executor, self.pid, &self.key).await
-    }
-
     /// The backend id of the lock's connection, for [`holds_sql`].
     pub fn pid(&self) -> i32 {
         self.pid
@@ -97,17 +93,4 @@ pub fn holds_sql(pid_param: usize, key_param: usize) -> String {
               and ((classid::bigint << 32) | objid::bigint) = hashtext(${key_param})::bigint
               and database = (select oid from pg_database where datname = current_database()))"
     )
-}
-
-/// Whether backend `pid` holds the advisory lock named `key`.
-pub async fn holds<'e>(
-    executor: impl PgExecutor<'e>,
-    pid: i32,
-    key: &str,
-) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(&format!("select {}", holds_sql(1, 2)))
-        .bind(pid)
-        .bind(key)
-        .fetch_one(executor)
-        .await
 }

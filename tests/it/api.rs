@@ -132,13 +132,7 @@ async fn a_lagging_projection_answers_503_with_retry_after_in_time() {
 #[tokio::test]
 async fn a_taken_email_gets_the_same_reply_as_a_fresh_registration() {
     let env = TestEnv::new().await;
-    let running = env
-        .start(Components {
-            api: true,
-            ..Components::default()
-        })
-        .await;
-    let url = format!("http://{}", running.addr.unwrap());
+    let (running, url) = env.start_api().await;
     let client = reqwest::Client::new();
     let fresh = post_register(
         &client,
@@ -174,13 +168,7 @@ async fn a_taken_email_gets_the_same_reply_as_a_fresh_registration() {
 #[tokio::test]
 async fn twenty_concurrent_registrations_of_one_handle_yield_one_account() {
     let env = TestEnv::new().await;
-    let running = env
-        .start(Components {
-            api: true,
-            ..Components::default()
-        })
-        .await;
-    let url = format!("http://{}", running.addr.unwrap());
+    let (running, url) = env.start_api().await;
     let client = reqwest::Client::new();
     let attempts = (0..20).map(|i| {
         let (client, url) = (client.clone(), url.clone());
@@ -214,13 +202,8 @@ async fn twenty_concurrent_registrations_of_one_handle_yield_one_account() {
 #[tokio::test]
 async fn bad_input_gets_a_4xx_json_error_and_appends_nothing() {
     let env = TestEnv::new().await;
-    let running = env
-        .start(Components {
-            api: true,
-            ..Components::default()
-        })
-        .await;
-    let url = format!("http://{}/api/auth/register", running.addr.unwrap());
+    let (running, base) = env.start_api().await;
+    let url = format!("{base}/api/auth/register");
     let client = reqwest::Client::new();
     let send = |body: Vec<u8>, content_type: &'static str| {
         let (client, url) = (client.clone(), url.clone());
@@ -291,7 +274,7 @@ async fn bad_input_gets_a_4xx_json_error_and_appends_nothing() {
         "nothing may be appended for bad input"
     );
     let malformed_token = client
-        .get(format!("http://{}/api/handles/ann", running.addr.unwrap()))
+        .get(format!("{base}/api/handles/ann"))
         .header("X-Consistency-Token", "soon")
         .send()
         .await
@@ -303,13 +286,7 @@ async fn bad_input_gets_a_4xx_json_error_and_appends_nothing() {
 #[tokio::test]
 async fn every_response_carries_the_security_headers_and_api_json_is_not_cached() {
     let env = TestEnv::new().await;
-    let running = env
-        .start(Components {
-            api: true,
-            ..Components::default()
-        })
-        .await;
-    let url = format!("http://{}", running.addr.unwrap());
+    let (running, url) = env.start_api().await;
     for path in [
         "/",
         "/register",
@@ -345,13 +322,7 @@ async fn every_response_carries_the_security_headers_and_api_json_is_not_cached(
 #[tokio::test]
 async fn the_spa_is_served_with_history_fallback_and_unknown_api_paths_are_json_404s() {
     let env = TestEnv::new().await;
-    let running = env
-        .start(Components {
-            api: true,
-            ..Components::default()
-        })
-        .await;
-    let url = format!("http://{}", running.addr.unwrap());
+    let (running, url) = env.start_api().await;
     for page in ["/", "/register", "/some/deep/route"] {
         let response = reqwest::get(format!("{url}{page}")).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{page}");
@@ -374,13 +345,7 @@ async fn the_spa_is_served_with_history_fallback_and_unknown_api_paths_are_json_
 #[tokio::test]
 async fn the_openapi_document_lists_every_route() {
     let env = TestEnv::new().await;
-    let running = env
-        .start(Components {
-            api: true,
-            ..Components::default()
-        })
-        .await;
-    let url = format!("http://{}", running.addr.unwrap());
+    let (running, url) = env.start_api().await;
     let document: Value = reqwest::get(format!("{url}/api/openapi.json"))
         .await
         .unwrap()

@@ -1,7 +1,7 @@
 //! Projection builders (EV-4): redelivery, duplicates, gaps, crashes, poison, standbys.
 
 use crate::support::probe::{applied, ProbeModel};
-use crate::support::{events, TestEnv};
+use crate::support::{events, register_with, TestEnv};
 use async_nats::jetstream::message::PublishMessage;
 use docuvault::system::Components;
 use eventlog::bus;
@@ -223,20 +223,7 @@ async fn builders_killed_mid_batch_leave_a_model_equal_to_a_clean_replay() {
         let registrations = env.registrations();
         tokio::spawn(async move {
             for n in 0..24 {
-                let (email, handle) = (format!("kill{n}@example.test"), format!("kill{n}"));
-                let form = commands::registration::RegistrationForm {
-                    email: &email,
-                    handle: &handle,
-                    password: "correct horse battery staple",
-                };
-                registrations
-                    .register(
-                        form,
-                        domain::user::Role::User,
-                        &commands::CommandMeta::new("test", "kill"),
-                    )
-                    .await
-                    .unwrap();
+                register_with(&registrations, &format!("kill{n}")).await;
             }
         })
     };
@@ -292,24 +279,10 @@ async fn two_project_processes_at_once_build_what_a_clean_replay_builds() {
             ..Components::default()
         })
         .await;
+    let registrations = env.registrations();
     let registrations = futures::future::join_all((0..16).map(|n| {
-        let registrations = env.registrations();
-        async move {
-            let (email, handle) = (format!("twin{n}@example.test"), format!("twin{n}"));
-            let form = commands::registration::RegistrationForm {
-                email: &email,
-                handle: &handle,
-                password: "correct horse battery staple",
-            };
-            registrations
-                .register(
-                    form,
-                    domain::user::Role::User,
-                    &commands::CommandMeta::new("test", "twins"),
-                )
-                .await
-                .unwrap()
-        }
+        let registrations = registrations.clone();
+        async move { register_with(&registrations, &format!("twin{n}")).await }
     }))
     .await;
     assert_eq!(registrations.len(), 16);

@@ -106,23 +106,22 @@ impl TestEnv {
         )
     }
 
-    /// Registers through the write side, as the API does; returns the id and token.
+    /// Registers `<handle>@example.test` through the write side, as the API does; returns
+    /// the id and token.
     pub async fn register(&self, handle: &str) -> (Uuid, Token) {
-        let email = format!("{handle}@example.test");
-        let form = RegistrationForm {
-            email: &email,
-            handle,
-            password: "correct horse battery staple",
-        };
-        match self
-            .registrations()
-            .register(form, Role::User, &CommandMeta::new("test", "test"))
-            .await
-            .unwrap()
-        {
-            RegistrationOutcome::Registered { user_id, token } => (user_id, token),
-            other => panic!("expected a registration, got {other:?}"),
-        }
+        register_with(&self.registrations(), handle).await
+    }
+
+    /// Starts only the API; returns it with its base URL.
+    pub async fn start_api(&self) -> (Running, String) {
+        let running = self
+            .start(Components {
+                api: true,
+                ..Components::default()
+            })
+            .await;
+        let url = format!("http://{}", running.addr.unwrap());
+        (running, url)
     }
 
     pub async fn start(&self, components: Components) -> Running {
@@ -182,6 +181,24 @@ impl TestEnv {
             .fetch_one(&self.ddl)
             .await
             .unwrap()
+    }
+}
+
+/// Registers `<handle>@example.test` with `registrations` (usable from spawned tasks).
+pub async fn register_with(registrations: &Registrations, handle: &str) -> (Uuid, Token) {
+    let email = format!("{handle}@example.test");
+    let form = RegistrationForm {
+        email: &email,
+        handle,
+        password: "correct horse battery staple",
+    };
+    match registrations
+        .register(form, Role::User, &CommandMeta::new("test", "test"))
+        .await
+        .unwrap()
+    {
+        RegistrationOutcome::Registered { user_id, token } => (user_id, token),
+        other => panic!("expected a registration, got {other:?}"),
     }
 }
 
