@@ -72,10 +72,20 @@ impl KeyRing {
         &self,
         user_ids: &[Uuid],
     ) -> Result<HashMap<Uuid, DataKey>, KeyRingError> {
+        self.find_many_on(&self.pool, user_ids).await
+    }
+
+    /// As [`KeyRing::find_many`], through `executor` (a builder's own transaction, which
+    /// spares it a trip through the pool).
+    pub async fn find_many_on<'e>(
+        &self,
+        executor: impl sqlx::PgExecutor<'e>,
+        user_ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, DataKey>, KeyRingError> {
         let rows: Vec<(Uuid, String)> =
             sqlx::query_as("select user_id, wrapped_key from user_keys where user_id = any($1)")
                 .bind(user_ids)
-                .fetch_all(&self.pool)
+                .fetch_all(executor)
                 .await?;
         let mut keys = HashMap::with_capacity(rows.len());
         for (user_id, wrapped) in rows {

@@ -96,7 +96,7 @@ impl UsersModel {
         let owners: Vec<Uuid> = registrations.iter().map(|(r, _)| r.user_id).collect();
         let keys = self
             .keys
-            .find_many(&owners)
+            .find_many_on(&mut *connection, &owners)
             .await
             .map_err(|error| match error {
                 crypto::KeyRingError::Database(sql) => ApplyError::Database(sql),
