@@ -1,14 +1,16 @@
 //! The event platform's benchmark: prints figures, asserts nothing.
 //!
 //!     cargo run --release --example bench            # against 127.0.0.1 Postgres and NATS
-//!     BENCH_EVENTS=100000 BENCH_APPENDS=4000 cargo run --release --example bench
+//!     BENCH_EVENTS=100000 BENCH_APPENDS=4000 BENCH_LAG_RATE=1000 BENCH_LAG_SECONDS=10 \
+//!         cargo run --release --example bench
 //!
 //! Measures, in a database and stream of its own (dropped at the end):
 //! 1. appends/s through cqrs-es (one event per command, 8 concurrent writers) beside raw
 //!    INSERTs of the same rows by 8 writers, and their ratio;
 //! 2. relay throughput (events/s from the table to the stream);
-//! 3. p50/p99 lag from commit to the users projection's checkpoint at a steady 1,000
-//!    events/s through the running relay and builder;
+//! 3. p50/p99 lag from commit to the relay's publish and to the users projection's
+//!    checkpoint at a steady BENCH_LAG_RATE events/s (1,000) through the running relay and
+//!    builder;
 //! 4. replay speed (events/s) of the users model over BENCH_EVENTS events.
 #![allow(
     clippy::unwrap_used,
