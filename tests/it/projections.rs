@@ -73,9 +73,7 @@ async fn every_message_delivered_two_or_three_times_is_applied_once_in_order() {
         .ensure_stream(&env.js, 1 << 20, Duration::from_secs(120))
         .await
         .unwrap();
-    let log = eventlog::log::read_committed_after(&env.pool, eventlog::Token::ZERO, 100)
-        .await
-        .unwrap();
+    let log = env.relayable_log(12).await;
     // Copies interleaved: e1 e1 e2 e1 e3 e2 e4 e3 e3 …
     for (i, event) in log.iter().enumerate() {
         publish_copy(&env, event).await;
@@ -118,9 +116,7 @@ async fn a_sequence_gap_is_filled_from_the_events_table() {
         .ensure_stream(&env.js, 1 << 20, Duration::from_secs(120))
         .await
         .unwrap();
-    let log = eventlog::log::read_committed_after(&env.pool, eventlog::Token::ZERO, 100)
-        .await
-        .unwrap();
+    let log = env.relayable_log(3).await;
     // Only the third reaches the stream.
     publish_copy(&env, &log[2]).await;
     let (shutdown, handle) = probe_runner(&env, fast()).await;
@@ -136,9 +132,7 @@ async fn a_sequence_gap_is_filled_from_the_events_table() {
     publish_copy(&env, &log[0]).await;
     publish_copy(&env, &log[1]).await;
     events::probe(&mut connection, "g", 4).await;
-    let log = eventlog::log::read_committed_after(&env.pool, eventlog::Token::ZERO, 100)
-        .await
-        .unwrap();
+    let log = env.relayable_log(4).await;
     publish_copy(&env, &log[3]).await;
     env.eventually("the fourth is applied", || async {
         probe_progress(&env).await >= log[3].token()

@@ -68,9 +68,7 @@ async fn a_stale_relay_is_refused_by_the_stream() {
     let mut connection = env.pool.acquire().await.unwrap();
     events::probe(&mut connection, "a", 1).await;
     events::probe(&mut connection, "a", 2).await;
-    let log = eventlog::log::read_committed_after(&env.pool, eventlog::Token::ZERO, 10)
-        .await
-        .unwrap();
+    let log = env.relayable_log(2).await;
     let current = Publisher::new(env.js.clone(), env.bus.clone(), 1 << 20);
     let stale = Publisher::new(env.js.clone(), env.bus.clone(), 1 << 20);
     assert_eq!(current.publish(&log[0], 0).await.unwrap(), 1);
@@ -134,9 +132,7 @@ async fn a_relay_killed_between_publish_and_checkpoint_loses_and_doubles_nothing
         .ensure_stream(&env.js, 1 << 20, Duration::from_secs(120))
         .await
         .unwrap();
-    let log = eventlog::log::read_committed_after(&env.pool, eventlog::Token::ZERO, 100)
-        .await
-        .unwrap();
+    let log = env.relayable_log(10).await;
     let publisher = Publisher::new(env.js.clone(), env.bus.clone(), 1 << 20);
     for (i, event) in log.iter().take(6).enumerate() {
         publisher.publish(event, i as u64).await.unwrap();

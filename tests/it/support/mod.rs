@@ -265,6 +265,25 @@ impl TestEnv {
             .collect()
     }
 
+    /// The log as a relay sees it, once all `count` events are past its horizon. Other
+    /// tests' open transactions on the shared cluster hold that horizon back for a moment.
+    pub async fn relayable_log(&self, count: usize) -> Vec<eventlog::StoredEvent> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let log = eventlog::log::read_committed_after(&self.pool, Token::ZERO, 10_000)
+                .await
+                .unwrap();
+            if log.len() >= count {
+                return log;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{count} events never passed the relay's horizon"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Positions of all committed events, in relay order.
     pub async fn log_positions(&self) -> Vec<i64> {
         sqlx::query_scalar("select position from events order by tx_id, position")
