@@ -24,6 +24,8 @@ pub mod headers {
     pub const EVENT_VERSION: &str = "Dv-Event-Version";
     pub const TX_ID: &str = "Dv-Tx-Id";
     pub const POSITION: &str = "Dv-Position";
+    /// The identity of the database the event comes from (`instance_settings`).
+    pub const INSTANCE: &str = "Dv-Instance";
 }
 
 #[derive(Debug, Error)]

@@ -69,8 +69,18 @@ async fn a_stale_relay_is_refused_by_the_stream() {
     events::probe(&mut connection, "a", 1).await;
     events::probe(&mut connection, "a", 2).await;
     let log = env.relayable_log(2).await;
-    let current = Publisher::new(env.js.clone(), env.bus.clone(), 1 << 20);
-    let stale = Publisher::new(env.js.clone(), env.bus.clone(), 1 << 20);
+    let current = Publisher::new(
+        env.js.clone(),
+        env.bus.clone(),
+        1 << 20,
+        env.instance().await,
+    );
+    let stale = Publisher::new(
+        env.js.clone(),
+        env.bus.clone(),
+        1 << 20,
+        env.instance().await,
+    );
     assert_eq!(current.publish(&log[0], 0).await.unwrap(), 1);
     // The stale relay still believes the stream is empty.
     match stale.publish(&log[1], 0).await {
@@ -133,7 +143,12 @@ async fn a_relay_killed_between_publish_and_checkpoint_loses_and_doubles_nothing
         .await
         .unwrap();
     let log = env.relayable_log(10).await;
-    let publisher = Publisher::new(env.js.clone(), env.bus.clone(), 1 << 20);
+    let publisher = Publisher::new(
+        env.js.clone(),
+        env.bus.clone(),
+        1 << 20,
+        env.instance().await,
+    );
     for (i, event) in log.iter().take(6).enumerate() {
         publisher.publish(event, i as u64).await.unwrap();
     }
@@ -245,5 +260,40 @@ async fn published_messages_carry_the_contracts_headers_and_id() {
     let body = bus::decode(&message.payload).unwrap();
     assert_eq!(body.token(), token);
     assert!(!String::from_utf8_lossy(&message.payload).contains("nina@example.test"));
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn a_relay_refuses_to_resume_from_another_databases_stream() {
+    let env = TestEnv::new().await;
+    env.bus
+        .ensure_stream(&env.js, 1 << 20, Duration::from_secs(120))
+        .await
+        .unwrap();
+    let mut connection = env.pool.acquire().await.unwrap();
+    events::probe(&mut connection, "x", 1).await;
+    let log = env.relayable_log(1).await;
+    // Another database once published under the same prefix.
+    let foreign = Publisher::new(
+        env.js.clone(),
+        env.bus.clone(),
+        1 << 20,
+        "another-database".into(),
+    );
+    foreign.publish(&log[0], 0).await.unwrap();
+    let running = env.start(relay_only()).await;
+    events::probe(&mut connection, "x", 2).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        env.stream_len().await,
+        1,
+        "nothing may be published after a foreign message"
+    );
+    assert!(!running
+        .relay_stats
+        .as_ref()
+        .unwrap()
+        .active
+        .load(std::sync::atomic::Ordering::Relaxed));
     running.stop().await;
 }

@@ -284,6 +284,11 @@ impl TestEnv {
         }
     }
 
+    /// This database's identity, as the relay stamps it.
+    pub async fn instance(&self) -> String {
+        workers::relay::instance_id(&self.pool).await.unwrap()
+    }
+
     /// Positions of all committed events, in relay order.
     pub async fn log_positions(&self) -> Vec<i64> {
         sqlx::query_scalar("select position from events order by tx_id, position")

@@ -71,6 +71,9 @@ pub enum RelayError {
     Publish(#[from] PublishError),
     #[error("lost the relay lock")]
     LockLost,
+    /// Resuming from it would skip or mix events: refuse, loudly, until an operator acts.
+    #[error("stream {stream} holds events of another database ({found}); use another NATS_PREFIX or delete the stream, then rebuild the read models with `docuvault replay`")]
+    ForeignStream { stream: String, found: String },
 }
 
 /// What the relay has done, for `/metrics` and tests.
@@ -155,8 +158,14 @@ impl Relay {
             .map_err(|error| RelayError::Nats(error.to_string()))?;
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(NOTIFY_CHANNEL).await?;
-        let publisher = Publisher::new(self.js.clone(), self.bus.clone(), self.max_message_bytes());
-        let (mut cursor, mut last_seq) = self.resume_point(&stream).await?;
+        let instance = instance_id(&self.pool).await?;
+        let publisher = Publisher::new(
+            self.js.clone(),
+            self.bus.clone(),
+            self.max_message_bytes(),
+            instance.clone(),
+        );
+        let (mut cursor, mut last_seq) = self.resume_point(&stream, &instance).await?;
         self.stats.active.store(true, Ordering::Relaxed);
         tracing::info!(%cursor, last_seq, "active relay");
         let mut held_back_wait = self.config.held_back_poll;
@@ -243,6 +252,7 @@ impl Relay {
     async fn resume_point(
         &self,
         stream: &jetstream::stream::Stream,
+        instance: &str,
     ) -> Result<(Token, u64), RelayError> {
         let last_seq = stream
             .get_info()
@@ -257,6 +267,16 @@ impl Relay {
                 .get_raw_message(last_seq)
                 .await
                 .map_err(|e| RelayError::Nats(e.to_string()))?;
+            let from = message
+                .headers
+                .get(headers::INSTANCE)
+                .map(|v| v.as_str().to_owned());
+            if from.as_deref() != Some(instance) {
+                return Err(RelayError::ForeignStream {
+                    stream: self.bus.stream_name(),
+                    found: from.unwrap_or_else(|| "no instance".into()),
+                });
+            }
             let header = |name: &str| {
                 message
                     .headers
@@ -319,6 +339,13 @@ impl Relay {
         self.stats.parked.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
+}
+
+/// This database's identity, stamped on every published message.
+pub async fn instance_id(pool: &PgPool) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar("select value from instance_settings where name = 'instance_id'")
+        .fetch_one(pool)
+        .await
 }
 
 /// The relay's checkpoint, for lag metrics.

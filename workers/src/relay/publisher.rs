@@ -22,14 +22,22 @@ pub struct Publisher {
     js: jetstream::Context,
     bus: Bus,
     max_message_bytes: usize,
+    instance: String,
 }
 
 impl Publisher {
-    pub fn new(js: jetstream::Context, bus: Bus, max_message_bytes: usize) -> Self {
+    /// A publisher for the database `instance` (its `instance_id`).
+    pub fn new(
+        js: jetstream::Context,
+        bus: Bus,
+        max_message_bytes: usize,
+        instance: String,
+    ) -> Self {
         Self {
             js,
             bus,
             max_message_bytes,
+            instance,
         }
     }
 
@@ -69,8 +77,9 @@ impl Publisher {
         let mut acks = Vec::with_capacity(events.len());
         let mut too_large = None;
         for (i, event) in events.iter().enumerate() {
-            let (headers, body) =
+            let (mut headers, body) =
                 bus::encode(event).map_err(|error| PublishError::Nats(error.to_string()))?;
+            headers.insert(bus::headers::INSTANCE, self.instance.as_str());
             // Nats-Msg-Id and Nats-Expected-Last-Sequence are added by the client on top.
             let bytes = body.len() + header_bytes(&headers) + 128;
             if bytes > self.max_message_bytes {
