@@ -102,11 +102,53 @@ pub struct Settings {
     #[arg(long, env = "REPLAY_CHUNK", default_value_t = 20_000, value_parser = clap::value_parser!(i64).range(1..=100_000))]
     pub replay_chunk: i64,
 
+    /// Where people reach DocuVault: the origin accepted on cookie routes and the base of
+    /// links in emails (never taken from a request's Host header).
+    #[arg(long, env = "PUBLIC_URL", default_value = "http://127.0.0.1:8080", value_parser = parse_public_url)]
+    pub public_url: String,
+
+    /// Reverse proxies (CIDRs, comma-separated) whose X-Forwarded-For is believed. Empty:
+    /// the peer address is the client.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', num_args = 0..)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Lifetime of access tokens in seconds (at most 600).
+    #[arg(long, env = "ACCESS_TOKEN_TTL_SECONDS", default_value_t = 600, value_parser = clap::value_parser!(i64).range(30..=600))]
+    pub access_token_ttl_seconds: i64,
+
+    /// A refresh token unused for this many seconds lapses (default 7 days).
+    #[arg(long, env = "REFRESH_IDLE_SECONDS", default_value_t = 604_800, value_parser = clap::value_parser!(i64).range(60..=31_536_000))]
+    pub refresh_idle_seconds: i64,
+
+    /// No session lives longer than this many seconds (default 30 days).
+    #[arg(long, env = "SESSION_MAX_SECONDS", default_value_t = 2_592_000, value_parser = clap::value_parser!(i64).range(60..=31_536_000))]
+    pub session_max_seconds: i64,
+
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 }
 
+/// An absolute http(s) URL without path, query or fragment; kept without a trailing slash.
+fn parse_public_url(text: &str) -> Result<String, String> {
+    let trimmed = text.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))
+        .ok_or("must start with http:// or https://")?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
+        return Err("must be an origin such as https://vault.example.org".into());
+    }
+    Ok(trimmed.to_owned())
+}
+
 impl Settings {
+    pub fn session_policy(&self) -> commands::auth::sessions::SessionPolicy {
+        commands::auth::sessions::SessionPolicy {
+            idle: chrono::Duration::seconds(self.refresh_idle_seconds),
+            absolute: chrono::Duration::seconds(self.session_max_seconds),
+        }
+    }
+
     pub fn consistency_wait(&self) -> Duration {
         Duration::from_millis(self.consistency_wait_ms)
     }

@@ -4,8 +4,11 @@
 use crate::config::Settings;
 use crate::{database, master_key};
 use anyhow::Context;
+use api::auth::AccessTokens;
 use api::{ApiConfig, AppState};
 use async_nats::jetstream;
+use commands::auth::sessions::Sessions;
+use commands::auth::sign_in::SignIns;
 use commands::registration::Registrations;
 use commands::{EventStore, PasswordHasher};
 use crypto::KeyRing;
@@ -160,21 +163,41 @@ pub async fn start(
         tracing::info!("no background jobs in this build besides the relay and projections");
     }
     if components.api {
+        let store = EventStore::new(pool.clone());
+        let hasher = PasswordHasher::default();
+        let sessions = Sessions::new(pool.clone(), clock.clone(), settings.session_policy());
         let state = AppState {
             pool: pool.clone(),
             nats: nats.clone(),
             registrations: Registrations::new(
-                EventStore::new(pool.clone()),
+                store.clone(),
                 keys.clone(),
-                PasswordHasher::default(),
+                hasher.clone(),
                 clock.clone(),
             ),
+            sign_ins: SignIns::new(
+                store.clone(),
+                keys.clone(),
+                hasher,
+                sessions.clone(),
+                clock.clone(),
+            ),
+            sessions,
+            tokens: AccessTokens::new(
+                &keys.master().token_signing_seed(),
+                chrono::Duration::seconds(settings.access_token_ttl_seconds),
+                clock.clone(),
+            ),
+            store,
+            keys: keys.clone(),
             models: models.clone(),
             clock,
             config: Arc::new(ApiConfig {
                 consistency_wait: settings.consistency_wait(),
                 consistency_poll: settings.consistency_poll(),
                 spa_dir: settings.spa_dir.clone(),
+                trusted_proxies: settings.trusted_proxies.clone(),
+                public_origin: Some(settings.public_url.clone()),
             }),
         };
         if !settings.spa_dir.join("index.html").exists() {
@@ -187,9 +210,12 @@ pub async fn start(
         let app = api::router(state);
         let stop = shutdown.clone();
         tasks.spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(stop.clone().cancelled_owned())
-                .await;
+            let served = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(stop.clone().cancelled_owned())
+            .await;
             if let Err(error) = served {
                 tracing::error!(%error, "the API server failed");
             }

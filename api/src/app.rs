@@ -1,12 +1,18 @@
 //! The router, its middleware and its state.
 
-use crate::routes::{auth, handles, ops};
+use crate::auth::AccessTokens;
+use crate::routes::{account, auth, handles, ops, sessions};
 use crate::{openapi, ApiError};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderName, HeaderValue};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
+use commands::auth::sessions::Sessions;
+use commands::auth::sign_in::SignIns;
 use commands::registration::Registrations;
+use commands::EventStore;
+use crypto::KeyRing;
+use domain::user::User;
 use domain::Clock;
 use eventlog::Token;
 use projections::state::{wait_until_reached, WaitError};
@@ -33,6 +39,11 @@ pub struct ApiConfig {
     pub consistency_poll: Duration,
     /// The built SPA (`frontend/dist`).
     pub spa_dir: PathBuf,
+    /// Proxies whose `X-Forwarded-For` is believed (SECURITY 3); empty: none.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The origin people reach the app at (`PUBLIC_URL`), accepted as `Origin` on cookie
+    /// routes besides the request's own host.
+    pub public_origin: Option<String>,
 }
 
 #[derive(Clone)]
@@ -40,12 +51,29 @@ pub struct AppState {
     pub pool: PgPool,
     pub nats: async_nats::Client,
     pub registrations: Registrations,
+    pub store: EventStore,
+    pub keys: KeyRing,
+    pub sign_ins: SignIns,
+    pub sessions: Sessions,
+    pub tokens: AccessTokens,
     pub models: Vec<Arc<dyn ReadModel>>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<ApiConfig>,
 }
 
 impl AppState {
+    /// The role of a registered user, from the write side (always current).
+    pub async fn role_of(&self, user_id: uuid::Uuid) -> Result<String, ApiError> {
+        let user: User = self
+            .store
+            .load(&user_id.to_string())
+            .await
+            .map_err(ApiError::internal)?;
+        user.role()
+            .map(|role| role.as_str().to_owned())
+            .ok_or(ApiError::Unauthorized)
+    }
+
     /// Read your writes: waits until model `name` reflects `token` (if any).
     pub async fn wait_for(&self, name: &str, token: Option<Token>) -> Result<(), ApiError> {
         let Some(token) = token else { return Ok(()) };
@@ -74,9 +102,17 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/auth/register", post(auth::register))
+        .route("/auth/login", post(sessions::login))
+        .route("/auth/refresh", post(sessions::refresh))
+        .route("/auth/logout", post(sessions::logout))
+        .route("/auth/logout-all", post(sessions::logout_all))
+        .route("/me", get(account::me))
+        .route("/sessions", get(account::list_sessions))
+        .route("/sessions/{session_id}", delete(account::end_session))
         .route("/handles/{handle}", get(handles::availability))
         .route("/openapi.json", get(openapi::document))
         .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,

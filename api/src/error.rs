@@ -25,6 +25,21 @@ pub enum ApiError {
     /// 415: the body is not JSON.
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// 401 + `WWW-Authenticate`: no valid access token, or a refresh the server refused.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// 401: the email or password is wrong (one answer for both; SECURITY 4).
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// 403: a cookie route called from another site (SECURITY 12).
+    #[error("cross-site request")]
+    CrossSite,
+    /// 429 + `Retry-After` (seconds): too many failed attempts (SECURITY 3).
+    #[error("too many attempts")]
+    Throttled { retry_after_seconds: i64 },
+    /// 405: the path exists, the method does not.
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// 404
     #[error("not found")]
     NotFound,
@@ -84,6 +99,31 @@ impl ApiError {
                 "unsupported_media_type",
                 "Send the body as application/json.".into(),
             ),
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Sign in to continue.".into(),
+            ),
+            ApiError::InvalidCredentials => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "The email or password is not right.".into(),
+            ),
+            ApiError::CrossSite => (
+                StatusCode::FORBIDDEN,
+                "cross_site_request",
+                "This request must come from DocuVault itself.".into(),
+            ),
+            ApiError::Throttled { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "Too many attempts. Wait a little and try again.".into(),
+            ),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "This method is not allowed here.".into(),
+            ),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "Nothing here.".into()),
             ApiError::HandleTaken => (StatusCode::CONFLICT, "handle_taken", HANDLE_TAKEN.into()),
             ApiError::Conflict => (
@@ -121,6 +161,13 @@ impl IntoResponse for ApiError {
             }
             _ => tracing::debug!(%status, code, "request refused"),
         }
+        let retry_after = match &self {
+            ApiError::Throttled {
+                retry_after_seconds,
+            } => Some((*retry_after_seconds).max(1)),
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(1),
+            _ => None,
+        };
         let fields = match self {
             ApiError::InvalidInput { fields } => Some(fields),
             ApiError::HandleTaken => Some(BTreeMap::from([("handle", HANDLE_TAKEN.to_owned())])),
@@ -135,10 +182,15 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if let Some(seconds) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }

@@ -52,3 +52,45 @@ impl<S: Send + Sync> FromRequestParts<S> for ConsistencyToken {
             .map_err(|error| ApiError::Malformed(error.to_string()))
     }
 }
+
+/// The request's id, which every command it causes carries as its correlation id.
+pub struct Correlation(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Correlation {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let id = parts
+            .extensions
+            .get::<tower_http::request_id::RequestId>()
+            .and_then(|id| id.header_value().to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Self(id))
+    }
+}
+
+impl Correlation {
+    /// The metadata of a command `actor` starts within this request.
+    pub fn meta(&self, actor: impl Into<String>) -> commands::CommandMeta {
+        commands::CommandMeta::new(actor, self.0.clone())
+    }
+}
+
+/// `axum::extract::Path`, failing with `ApiError` (a malformed id is a 400 with a body).
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Self(value))
+            .map_err(|rejection| ApiError::Malformed(rejection.body_text()))
+    }
+}

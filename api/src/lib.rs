@@ -6,6 +6,7 @@
 //! - [`app`]: the router, middleware (request ids, tracing, security headers) and state.
 
 pub mod app;
+pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod openapi;

@@ -7,13 +7,20 @@ use utoipa::OpenApi;
     info(title = "DocuVault API", description = "Self-hosted, privacy-first document vault."),
     paths(
         crate::routes::auth::register,
+        crate::routes::sessions::login,
+        crate::routes::sessions::refresh,
+        crate::routes::sessions::logout,
+        crate::routes::sessions::logout_all,
+        crate::routes::account::me,
+        crate::routes::account::list_sessions,
+        crate::routes::account::end_session,
         crate::routes::handles::availability,
         crate::routes::ops::health,
         crate::routes::ops::ready,
         crate::routes::ops::metrics,
     ),
     components(schemas(crate::error::ErrorBody)),
-    tags((name = "auth", description = "Accounts"), (name = "ops", description = "Operations"))
+    tags((name = "auth", description = "Registration, sign-in and sessions"), (name = "account", description = "The signed-in person's account"), (name = "ops", description = "Operations"))
 )]
 pub struct ApiDoc;
 

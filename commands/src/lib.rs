@@ -6,7 +6,9 @@
 //! events to a crash between commit and dispatch.
 
 mod adapter;
+pub mod auth;
 mod error;
+pub mod facts;
 mod meta;
 mod password;
 pub mod registration;

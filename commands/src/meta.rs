@@ -27,7 +27,7 @@ impl CommandMeta {
         }
     }
 
-    pub(crate) fn to_map(&self) -> HashMap<String, String> {
+    pub fn to_map(&self) -> HashMap<String, String> {
         let mut map = HashMap::from([
             ("command_id".to_owned(), self.command_id.to_string()),
             ("actor".to_owned(), self.actor.clone()),

@@ -3,7 +3,7 @@
 use crate::adapter::{DomainUpcaster, Framed};
 use crate::{CommandError, CommandMeta};
 use cqrs_es::persist::PersistedEventStore;
-use cqrs_es::CqrsFramework;
+use cqrs_es::{AggregateContext, CqrsFramework};
 use eventlog::Token;
 use postgres_es::PostgresEventRepository;
 use sqlx::PgPool;
@@ -23,6 +23,29 @@ impl EventStore {
         &self.pool
     }
 
+    fn persisted<A>(&self) -> PersistedEventStore<PostgresEventRepository, Framed<A>>
+    where
+        A: domain::Aggregate + 'static,
+        A::Command: Send,
+    {
+        PersistedEventStore::new_event_store(PostgresEventRepository::new(self.pool.clone()))
+            .with_upcasters(vec![Box::new(DomainUpcaster {
+                aggregate_type: A::TYPE,
+            })])
+    }
+
+    /// The current state of aggregate `aggregate_id` (the default state when it has no
+    /// events), folded from its events on the write side's own connection.
+    pub async fn load<A>(&self, aggregate_id: &str) -> Result<A, CommandError<A::Error>>
+    where
+        A: domain::Aggregate + 'static,
+        A::Command: Send,
+    {
+        let mut context =
+            cqrs_es::EventStore::load_aggregate(&self.persisted::<A>(), aggregate_id).await?;
+        Ok(std::mem::take(&mut context.aggregate().0))
+    }
+
     /// Runs `command` on aggregate `aggregate_id` and appends its events in one
     /// transaction. Returns the token of the aggregate's last event, for read-your-writes.
     #[tracing::instrument(skip_all, fields(aggregate_type = A::TYPE, aggregate_id, command_id = %meta.command_id))]
@@ -37,12 +60,7 @@ impl EventStore {
         A: domain::Aggregate + 'static,
         A::Command: Send,
     {
-        let store =
-            PersistedEventStore::new_event_store(PostgresEventRepository::new(self.pool.clone()))
-                .with_upcasters(vec![Box::new(DomainUpcaster {
-                    aggregate_type: A::TYPE,
-                })]);
-        let cqrs = CqrsFramework::<Framed<A>, _>::new(store, Vec::new(), services);
+        let cqrs = CqrsFramework::<Framed<A>, _>::new(self.persisted::<A>(), Vec::new(), services);
         cqrs.execute_with_metadata(aggregate_id, command, meta.to_map())
             .await?;
         eventlog::log::last_token_of(&self.pool, A::TYPE, aggregate_id)

@@ -66,6 +66,12 @@ impl MasterKey {
         okm
     }
 
+    /// The seed of the Ed25519 key that signs access tokens: every API instance derives
+    /// the same one, and rotating the master key rotates it.
+    pub fn token_signing_seed(&self) -> Zeroizing<[u8; 32]> {
+        self.derive(b"access-token-signing|ed25519|v1")
+    }
+
     /// A keyed hash of a normalised email: equal emails give equal lookups, and nobody
     /// without the master key can test a guess against the log.
     pub fn email_lookup(&self, normalised_email: &str) -> String {

@@ -8,7 +8,10 @@
 pub mod aggregate;
 pub mod clock;
 pub mod sealed;
+pub mod session;
+pub mod sign_in;
 pub mod testing;
+pub mod throttle;
 pub mod upcast;
 pub mod user;
 

@@ -40,7 +40,14 @@ const STEPS: &[Step] = &[Step {
 
 /// The current version of every event type, so unknown versions are refused rather than
 /// misread.
-const CURRENT: &[(&str, &str, &str)] = &[("user", "UserRegistered", "2.0")];
+const CURRENT: &[(&str, &str, &str)] = &[
+    ("user", "UserRegistered", "2.0"),
+    ("session", "SessionStarted", "1.0"),
+    ("session", "SessionEnded", "1.0"),
+    ("session", "RefreshTokenReused", "1.0"),
+    ("sign_in", "SignInFailed", "1.0"),
+    ("sign_in", "SignInLockedOut", "1.0"),
+];
 
 /// Upcasts `payload` in place to the current version and returns that version. An event
 /// type this build does not know is returned unchanged (consumers decide what to do with

@@ -182,3 +182,59 @@ async fn published_events_match_the_asyncapi_document_and_old_versions_are_upcas
         "{result:?}"
     );
 }
+
+#[tokio::test]
+async fn session_and_sign_in_events_match_the_asyncapi_document() {
+    use crate::support::auth::{cookie_post, login, sign_in};
+    let env = TestEnv::new().await;
+    let (running, url) = env.start_all().await;
+    env.register("ann").await;
+    let client = reqwest::Client::new();
+    for _ in 0..6 {
+        login(&client, &url, "ann@example.test", "not the password at all").await;
+    }
+    login(
+        &client,
+        &url,
+        "nobody@example.test",
+        "not the password at all",
+    )
+    .await;
+    // The lockout is per account: sign in as someone else after it.
+    env.register("bob").await;
+    let session = sign_in(&client, &url, "bob").await;
+    cookie_post(&client, &url, "/api/auth/refresh", &session.refresh).await;
+    cookie_post(&client, &url, "/api/auth/refresh", &session.refresh).await;
+
+    let expected = [
+        "SessionStarted",
+        "SessionEnded",
+        "RefreshTokenReused",
+        "SignInFailed",
+        "SignInLockedOut",
+    ];
+    let count: i64 = sqlx::query_scalar("select count(*) from events")
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
+    env.eventually("every event is on the stream", || async {
+        env.stream_len().await == u64::try_from(count).unwrap()
+    })
+    .await;
+    let document = asyncapi();
+    let mut seen = std::collections::BTreeSet::new();
+    for (_, message) in env.stream_events().await {
+        let body: Value = serde_json::from_slice(&message.payload).unwrap();
+        let event_type = body["event_type"].as_str().unwrap().to_owned();
+        let validator = validator(
+            &document,
+            &format!("/components/messages/{event_type}/payload"),
+        );
+        assert_valid(&validator, &body, &event_type);
+        seen.insert(event_type);
+    }
+    for event_type in expected {
+        assert!(seen.contains(event_type), "no {event_type} in {seen:?}");
+    }
+    running.stop().await;
+}

@@ -11,6 +11,7 @@
 mod support;
 
 mod api;
+mod auth;
 mod browser;
 mod cli;
 mod compose;

@@ -1,16 +1,14 @@
-//! Accounts: registration (AUTH-1). Sign-in and sessions arrive with the accounts issue.
+//! Accounts: registration (AUTH-1).
 
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, Correlation};
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use commands::registration::{RegistrationError, RegistrationForm, RegistrationOutcome};
-use commands::CommandMeta;
 use domain::user::{RegistrationProblems, Role};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use tower_http::request_id::RequestId;
 use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
@@ -49,13 +47,10 @@ pub const REGISTRATION_ACCEPTED: &str =
 #[tracing::instrument(skip_all)]
 pub async fn register(
     State(state): State<AppState>,
-    request_id: Option<axum::Extension<RequestId>>,
+    correlation: Correlation,
     ApiJson(request): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<RegisterResponse>), ApiError> {
-    let correlation = request_id
-        .and_then(|axum::Extension(id)| id.header_value().to_str().ok().map(str::to_owned))
-        .unwrap_or_default();
-    let meta = CommandMeta::new("anonymous", correlation);
+    let meta = correlation.meta("anonymous");
     let form = RegistrationForm {
         email: &request.email,
         handle: &request.handle,

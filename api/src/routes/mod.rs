@@ -1,5 +1,7 @@
 //! One module per resource.
 
+pub mod account;
 pub mod auth;
 pub mod handles;
 pub mod ops;
+pub mod sessions;

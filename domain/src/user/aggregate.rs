@@ -90,6 +90,8 @@ pub struct User {
     user_id: Option<Uuid>,
     handle: Option<Handle>,
     role: Option<Role>,
+    email: Option<Sealed>,
+    password_hash: Option<Sealed>,
 }
 
 impl User {
@@ -99,6 +101,24 @@ impl User {
 
     pub fn role(&self) -> Option<Role> {
         self.role
+    }
+
+    pub fn user_id(&self) -> Option<Uuid> {
+        self.user_id
+    }
+
+    pub fn handle(&self) -> Option<&Handle> {
+        self.handle.as_ref()
+    }
+
+    /// The email address, sealed under the user's data key.
+    pub fn email(&self) -> Option<&Sealed> {
+        self.email.as_ref()
+    }
+
+    /// The current password hash, sealed under the user's data key.
+    pub fn password_hash(&self) -> Option<&Sealed> {
+        self.password_hash.as_ref()
     }
 }
 
@@ -134,6 +154,8 @@ impl Aggregate for User {
                 self.user_id = Some(registered.user_id);
                 self.handle = Some(registered.handle);
                 self.role = Some(registered.role);
+                self.email = Some(registered.email);
+                self.password_hash = Some(registered.password_hash);
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The test kit: a fresh database and bus prefix per test, and helpers to drive them.
 
+pub mod auth;
 pub mod cluster;
 pub mod events;
 pub mod probe;
@@ -120,6 +121,25 @@ impl TestEnv {
                 ..Components::default()
             })
             .await;
+        let url = format!("http://{}", running.addr.unwrap());
+        (running, url)
+    }
+
+    /// Starts only the API with its own clock and adjusted settings.
+    pub async fn start_api_with(
+        &self,
+        clock: Arc<dyn domain::Clock>,
+        configure: impl FnOnce(&mut Settings),
+    ) -> (Running, String) {
+        let mut settings = self.settings.clone();
+        configure(&mut settings);
+        let components = Components {
+            api: true,
+            ..Components::default()
+        };
+        let running = system::start(&settings, components, clock)
+            .await
+            .expect("start");
         let url = format!("http://{}", running.addr.unwrap());
         (running, url)
     }

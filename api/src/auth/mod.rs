@@ -1,0 +1,13 @@
+//! Authentication at the HTTP edge: access tokens, the refresh cookie, CSRF checks on
+//! cookie routes, the client's address, and the `Authenticated` extractor.
+
+pub mod authenticated;
+pub mod client;
+pub mod cookie;
+pub mod csrf;
+pub mod tokens;
+
+pub use authenticated::Authenticated;
+pub use client::Client;
+pub use csrf::SameOrigin;
+pub use tokens::AccessTokens;

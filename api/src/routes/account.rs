@@ -1,0 +1,156 @@
+//! The signed-in person's own account: who they are, and their sessions.
+
+use crate::auth::Authenticated;
+use crate::extract::{ApiPath, Correlation};
+use crate::{ApiError, AppState};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use domain::session::EndReason;
+use domain::user::{sealed_fields, User};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub user_id: Uuid,
+    pub handle: String,
+    /// `None` when the address can no longer be read.
+    pub email: Option<String>,
+    pub role: String,
+}
+
+/// The signed-in person.
+#[utoipa::path(
+    get, path = "/api/me", tag = "account",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Me),
+        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
+    )
+)]
+pub async fn me(State(state): State<AppState>, who: Authenticated) -> Result<Json<Me>, ApiError> {
+    let user: User = state
+        .store
+        .load(&who.user_id.to_string())
+        .await
+        .map_err(ApiError::internal)?;
+    let (Some(handle), Some(role)) = (user.handle(), user.role()) else {
+        return Err(ApiError::Unauthorized);
+    };
+    let key = state
+        .keys
+        .find(who.user_id)
+        .await
+        .map_err(ApiError::internal)?;
+    let email = match (key, user.email()) {
+        (Some(key), Some(sealed)) => key
+            .open_text(who.user_id, sealed_fields::EMAIL, sealed)
+            .ok(),
+        _ => None,
+    };
+    Ok(Json(Me {
+        user_id: who.user_id,
+        handle: handle.as_str().to_owned(),
+        email,
+        role: role.as_str().to_owned(),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionView {
+    pub session_id: Uuid,
+    /// This is the session the request came from.
+    pub current: bool,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    /// `signed_out`, `signed_out_everywhere`, `token_reuse`, … when ended.
+    pub end_reason: Option<String>,
+    pub user_agent: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionList {
+    pub sessions: Vec<SessionView>,
+    /// Some session ended because a refresh token was used twice: someone may have
+    /// copied it. Shown as an alert.
+    pub reuse_detected: bool,
+}
+
+/// The signed-in person's sessions: live ones and those ended in the last 30 days.
+#[utoipa::path(
+    get, path = "/api/sessions", tag = "account",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = SessionList),
+        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
+    )
+)]
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    who: Authenticated,
+) -> Result<Json<SessionList>, ApiError> {
+    let rows = state
+        .sessions
+        .list(who.user_id)
+        .await
+        .map_err(ApiError::internal)?;
+    let reuse_detected = rows
+        .iter()
+        .any(|row| row.revoked_reason.as_deref() == Some(EndReason::TokenReuse.as_str()));
+    let sessions = rows
+        .into_iter()
+        .map(|row| SessionView {
+            current: row.session_id == who.session_id,
+            session_id: row.session_id,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            expires_at: row.expires_at,
+            ended_at: row.revoked_at,
+            end_reason: row.revoked_reason,
+            user_agent: row.user_agent,
+        })
+        .collect();
+    Ok(Json(SessionList {
+        sessions,
+        reuse_detected,
+    }))
+}
+
+/// End one of the signed-in person's sessions. Another person's session id answers 404.
+#[utoipa::path(
+    delete, path = "/api/sessions/{session_id}", tag = "account",
+    security(("bearer" = [])),
+    params(("session_id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
+        (status = 404, description = "No such live session of yours", body = crate::error::ErrorBody),
+    )
+)]
+pub async fn end_session(
+    State(state): State<AppState>,
+    who: Authenticated,
+    correlation: Correlation,
+    ApiPath(session_id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    let ended = state
+        .sessions
+        .end(
+            who.user_id,
+            session_id,
+            EndReason::SignedOut,
+            &correlation.meta(who.actor()),
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    if ended {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}

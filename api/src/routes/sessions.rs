@@ -1,0 +1,257 @@
+//! Signing in, refreshing, signing out (AUTH-2, AUTH-3, AUTH-6).
+//!
+//! The access token travels in JSON bodies and `Authorization` headers; the refresh token
+//! only in the `__Host-` cookie, read by the cookie routes here (refresh, logout,
+//! logout-all), which all require [`SameOrigin`].
+
+use crate::auth::cookie::{clear_refresh, refresh_from, set_refresh};
+use crate::auth::{Client, SameOrigin};
+use crate::extract::{ApiJson, Correlation};
+use crate::{ApiError, AppState};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use commands::auth::sessions::{IssuedSession, RefreshError, RefreshToken};
+use commands::auth::sign_in::{SignInAttempt, SignInError};
+use commands::auth::throttle::Bucket;
+use domain::session::EndReason;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[schema(example = "ann@example.org")]
+    pub email: String,
+    pub password: String,
+}
+
+/// A new access token. The refresh token is in the `Set-Cookie` header, never here.
+#[derive(Serialize, ToSchema)]
+pub struct AccessTokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires (at most 600).
+    pub expires_in: i64,
+    pub user_id: Uuid,
+    pub role: String,
+}
+
+/// Sign in with email and password.
+#[utoipa::path(
+    post, path = "/api/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in; the refresh cookie is set", body = AccessTokenResponse),
+        (status = 400, description = "Unreadable body", body = crate::error::ErrorBody),
+        (status = 401, description = "Wrong email or password (one answer for both)", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many failures; see Retry-After", body = crate::error::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn login(
+    State(state): State<AppState>,
+    client: Client,
+    correlation: Correlation,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> Result<Response, ApiError> {
+    let attempt = SignInAttempt {
+        email: &request.email,
+        password: &request.password,
+        address: client.address,
+        user_agent: &client.user_agent,
+    };
+    let session = state
+        .sign_ins
+        .with_password(attempt, &correlation.meta("anonymous"))
+        .await
+        .map_err(|error| match error {
+            SignInError::InvalidCredentials => ApiError::InvalidCredentials,
+            SignInError::Throttled(wait) => ApiError::Throttled {
+                retry_after_seconds: wait.num_seconds() + 1,
+            },
+            SignInError::Internal(detail) => ApiError::Internal(detail),
+        })?;
+    signed_in(&state, &session).await
+}
+
+/// The access token and the refresh cookie of a session.
+async fn signed_in(state: &AppState, session: &IssuedSession) -> Result<Response, ApiError> {
+    let role = state.role_of(session.user_id).await?;
+    let signed = state
+        .tokens
+        .issue(session.user_id, session.session_id, &role)
+        .map_err(ApiError::internal)?;
+    let cookie = set_refresh(
+        session.refresh_token.expose(),
+        session.refresh_expires_at,
+        state.clock.now(),
+    );
+    let body = AccessTokenResponse {
+        access_token: signed.token,
+        token_type: "Bearer",
+        expires_in: signed.expires_in,
+        user_id: session.user_id,
+        role,
+    };
+    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+}
+
+/// Refusals of cookie routes also delete the cookie.
+fn refused(error: ApiError) -> Response {
+    let mut response = error.into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, clear_refresh());
+    response
+}
+
+/// Exchange the refresh cookie for a new access token and a new refresh cookie.
+///
+/// Every refresh rotates. Presenting a refresh token that was already used ends its whole
+/// session (its access tokens stop working) and is shown in the sessions list. There is
+/// no grace period: parallel refreshes of one token count as reuse, so the SPA serialises
+/// them across tabs.
+#[utoipa::path(
+    post, path = "/api/auth/refresh", tag = "auth",
+    params(("X-DocuVault-CSRF" = String, Header, description = "Must be `1`")),
+    responses(
+        (status = 200, description = "Rotated; a new refresh cookie is set", body = AccessTokenResponse),
+        (status = 401, description = "No, lapsed, revoked or reused token; the cookie is cleared", body = crate::error::ErrorBody),
+        (status = 403, description = "Cross-site request", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many failures from this address", body = crate::error::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn refresh(
+    State(state): State<AppState>,
+    _same_origin: SameOrigin,
+    client: Client,
+    correlation: Correlation,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let address = Bucket::address(client.address);
+    let throttle = state.sign_ins.throttle();
+    if let Some(wait) = throttle
+        .retry_after(std::slice::from_ref(&address), now)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        return Err(ApiError::Throttled {
+            retry_after_seconds: wait.num_seconds() + 1,
+        });
+    }
+    let Some(raw) = refresh_from(&headers) else {
+        return Ok(refused(ApiError::Unauthorized));
+    };
+    let presented = RefreshToken::from_client(&raw);
+    match state
+        .sessions
+        .refresh(&presented, &correlation.meta("anonymous"))
+        .await
+    {
+        Ok(session) => signed_in(&state, &session).await,
+        Err(RefreshError::Invalid | RefreshError::Reused) => {
+            throttle
+                .fail_alone(&address, now)
+                .await
+                .map_err(ApiError::internal)?;
+            Ok(refused(ApiError::Unauthorized))
+        }
+        Err(RefreshError::Database(error)) => Err(ApiError::internal(error)),
+    }
+}
+
+/// What signing out clears in the browser besides the cookie.
+const CLEAR_SITE_DATA: HeaderValue =
+    HeaderValue::from_static("\"cache\", \"cookies\", \"storage\"");
+
+fn signed_out() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [
+            (header::SET_COOKIE, clear_refresh()),
+            (
+                header::HeaderName::from_static("clear-site-data"),
+                CLEAR_SITE_DATA,
+            ),
+        ],
+    )
+        .into_response()
+}
+
+/// Sign out of this session. Always succeeds and clears the cookie.
+#[utoipa::path(
+    post, path = "/api/auth/logout", tag = "auth",
+    params(("X-DocuVault-CSRF" = String, Header, description = "Must be `1`")),
+    responses(
+        (status = 204, description = "Signed out; cookie and site data cleared"),
+        (status = 403, description = "Cross-site request", body = crate::error::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn logout(
+    State(state): State<AppState>,
+    _same_origin: SameOrigin,
+    correlation: Correlation,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(raw) = refresh_from(&headers) {
+        let presented = RefreshToken::from_client(&raw);
+        if let Some((session_id, user_id)) = state
+            .sessions
+            .live_session_of(&presented)
+            .await
+            .map_err(ApiError::internal)?
+        {
+            let meta = correlation.meta(format!("user:{user_id}"));
+            state
+                .sessions
+                .end(user_id, session_id, EndReason::SignedOut, &meta)
+                .await
+                .map_err(ApiError::internal)?;
+        }
+    }
+    Ok(signed_out())
+}
+
+/// Sign out of every session of the cookie's owner (all refresh-token families).
+#[utoipa::path(
+    post, path = "/api/auth/logout-all", tag = "auth",
+    params(("X-DocuVault-CSRF" = String, Header, description = "Must be `1`")),
+    responses(
+        (status = 204, description = "Every session ended; cookie and site data cleared"),
+        (status = 401, description = "No live session behind the cookie", body = crate::error::ErrorBody),
+        (status = 403, description = "Cross-site request", body = crate::error::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn logout_all(
+    State(state): State<AppState>,
+    _same_origin: SameOrigin,
+    correlation: Correlation,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some(raw) = refresh_from(&headers) else {
+        return Ok(refused(ApiError::Unauthorized));
+    };
+    let Some((_, user_id)) = state
+        .sessions
+        .live_session_of(&RefreshToken::from_client(&raw))
+        .await
+        .map_err(ApiError::internal)?
+    else {
+        return Ok(refused(ApiError::Unauthorized));
+    };
+    let meta = correlation.meta(format!("user:{user_id}"));
+    state
+        .sessions
+        .end_all(user_id, EndReason::SignedOutEverywhere, &meta)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(signed_out())
+}

@@ -1,0 +1,5 @@
+//! Signing in and staying signed in: sessions, refresh-token rotation, throttling.
+
+pub mod sessions;
+pub mod sign_in;
+pub mod throttle;
