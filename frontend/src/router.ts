@@ -1,11 +1,16 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import HomeView from './views/HomeView.vue'
 import RegisterView from './views/RegisterView.vue'
+import LoginView from './views/LoginView.vue'
+import AccountView from './views/AccountView.vue'
 import NotFoundView from './views/NotFoundView.vue'
+import { restore } from './services/session'
 
 declare module 'vue-router' {
   interface RouteMeta {
     title?: string
+    /** Only for signed-in people: others are sent to sign in first. */
+    requiresAuth?: boolean
   }
 }
 
@@ -14,8 +19,21 @@ export const router = createRouter({
   routes: [
     { path: '/', name: 'home', component: HomeView },
     { path: '/register', name: 'register', component: RegisterView, meta: { title: 'Create account' } },
+    { path: '/login', name: 'login', component: LoginView, meta: { title: 'Sign in' } },
+    {
+      path: '/account',
+      name: 'account',
+      component: AccountView,
+      meta: { title: 'Your account', requiresAuth: true },
+    },
     { path: '/:pathMatch(.*)*', name: 'not-found', component: NotFoundView, meta: { title: 'Page not found' } },
   ],
+})
+
+router.beforeEach(async (to) => {
+  const signedIn = await restore()
+  if (to.meta.requiresAuth && !signedIn) return { path: '/login', query: { next: to.fullPath } }
+  return true
 })
 
 router.afterEach((to) => {

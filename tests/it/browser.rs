@@ -1,13 +1,14 @@
-//! The SPA in a real headless Chromium (Debian's), driven by playwright-core: a person
-//! registers through the page against the whole running system.
+//! The SPA in a real headless Chromium (Debian's), driven by playwright-core, against the
+//! whole running system: a person registers through the page; a person signs in, stays
+//! signed in across a reload, signs out, and signs out everywhere.
 
 use crate::support::TestEnv;
 use projections::users::queries;
 use std::path::Path;
 use std::process::Command;
 
-#[tokio::test]
-async fn a_person_registers_through_the_page() {
+/// Runs one `frontend/e2e/<script>` against `url` and asserts it passed.
+async fn run_e2e(script: &str, url: &str, handle: &str) {
     let frontend = Path::new(env!("CARGO_MANIFEST_DIR")).join("frontend");
     assert!(
         frontend.join("dist/index.html").exists(),
@@ -23,14 +24,11 @@ async fn a_person_registers_through_the_page() {
         "install Debian's chromium (apt-get install chromium)"
     );
 
-    let env = TestEnv::new().await;
-    let (running, url) = env.start_all().await;
-    let handle = format!("e2e_{}", &env.database[7..15]);
     let output = tokio::task::spawn_blocking({
-        let (frontend, handle, url) = (frontend.clone(), handle.clone(), url.clone());
+        let (script, handle, url) = (format!("e2e/{script}"), handle.to_owned(), url.to_owned());
         move || {
             Command::new("node")
-                .args(["--test", "e2e/register.e2e.mjs"])
+                .args(["--test", &script])
                 .current_dir(frontend)
                 .env("BASE_URL", url)
                 .env("E2E_HANDLE", handle)
@@ -51,6 +49,14 @@ async fn a_person_registers_through_the_page() {
         "the browser test failed:\n{report}"
     );
     assert!(report.contains("# fail 0"), "{report}");
+}
+
+#[tokio::test]
+async fn a_person_registers_through_the_page() {
+    let env = TestEnv::new().await;
+    let (running, url) = env.start_all().await;
+    let handle = format!("e2e_{}", &env.database[7..15]);
+    run_e2e("register.e2e.mjs", &url, &handle).await;
 
     // The page's registration went through every layer to the read model.
     env.eventually("the registered user reaches the read model", || async {
@@ -62,5 +68,31 @@ async fn a_person_registers_through_the_page() {
         .unwrap()
         .unwrap();
     assert_eq!(row.email, Some(format!("{handle}@example.test")));
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn a_person_signs_in_stays_signed_in_and_signs_out_everywhere() {
+    let env = TestEnv::new().await;
+    let (running, url) = env.start_all().await;
+    let handle = format!("e2e_{}", &env.database[7..15]);
+    run_e2e("session.e2e.mjs", &url, &handle).await;
+
+    // Three sign-ins, each ended: one by signing out, two by signing out everywhere.
+    let ended: Vec<String> = sqlx::query_scalar(
+        "select payload -> 'SessionEnded' ->> 'reason' from events
+          where event_type = 'SessionEnded' order by position",
+    )
+    .fetch_all(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        ended,
+        vec![
+            "signed_out",
+            "signed_out_everywhere",
+            "signed_out_everywhere"
+        ]
+    );
     running.stop().await;
 }

@@ -1,5 +1,5 @@
 // Minimal JSON client for the DocuVault API. The SPA is served by the API's
-// own origin, so every path is relative and cookies (later) ride along.
+// own origin, so every path is relative and the refresh cookie rides along.
 
 export type FieldErrors = Record<string, string>
 
@@ -54,9 +54,29 @@ async function readJson(response: Response): Promise<unknown> {
   }
 }
 
-export async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+export type Method = 'GET' | 'POST' | 'DELETE'
+
+export interface RequestOptions {
+  /** An access token, sent as `Authorization: Bearer` (never in the URL). */
+  accessToken?: string
+  /** Marks a call to a cookie route (refresh, sign-out): the server's CSRF check needs it. */
+  cookieRoute?: boolean
+}
+
+/** The header the server requires on routes that read the refresh cookie. */
+export const CSRF_HEADER = 'X-DocuVault-CSRF'
+
+export async function request<T>(
+  method: Method,
+  path: string,
+  body?: unknown,
+  options: RequestOptions = {},
+): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' }
-  if (body !== undefined) headers['Content-Type'] = 'application/json'
+  if (body !== undefined || options.cookieRoute) headers['Content-Type'] = 'application/json'
+  if (options.cookieRoute) headers[CSRF_HEADER] = '1'
+  if (options.accessToken) headers.Authorization = `Bearer ${options.accessToken}`
+  if (options.cookieRoute && body === undefined) body = {}
 
   let response: Response
   try {
@@ -96,4 +116,35 @@ export function register(input: RegisterRequest): Promise<RegisterResponse> {
 
 export function checkHandle(handle: string): Promise<HandleAvailability> {
   return request<HandleAvailability>('GET', `/api/handles/${encodeURIComponent(handle)}`)
+}
+
+export interface AccessTokenResponse {
+  access_token: string
+  token_type: 'Bearer'
+  expires_in: number
+  user_id: string
+  role: 'user' | 'admin'
+}
+
+export interface Me {
+  user_id: string
+  handle: string
+  email: string | null
+  role: 'user' | 'admin'
+}
+
+export interface SessionView {
+  session_id: string
+  current: boolean
+  created_at: string
+  last_used_at: string
+  expires_at: string
+  ended_at: string | null
+  end_reason: string | null
+  user_agent: string
+}
+
+export interface SessionList {
+  sessions: SessionView[]
+  reuse_detected: boolean
 }

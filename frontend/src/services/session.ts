@@ -1,0 +1,128 @@
+// The signed-in session, as the SPA holds it (AUTH-2, AUTH-3).
+//
+// - The access token lives in this module's memory only: never in localStorage,
+//   sessionStorage or a cookie, so a reload or a new tab starts by refreshing.
+// - The refresh token is an HttpOnly cookie the SPA never sees; `refresh()` trades it
+//   for a new access token and a new cookie.
+// - A refresh token works once: two tabs refreshing with the same cookie would look
+//   like theft and end the session. Refreshes are therefore serialised within a tab
+//   (one promise in flight) and across tabs (a Web Lock), and each runs with whatever
+//   cookie the browser holds once the lock is granted.
+
+import { reactive, readonly } from 'vue'
+import {
+  ApiError,
+  request,
+  type AccessTokenResponse,
+  type Method,
+  type RequestOptions,
+} from './api'
+
+interface SessionState {
+  accessToken: string | null
+  userId: string | null
+  role: 'user' | 'admin' | null
+  /** Whether a first refresh has been attempted since the page loaded. */
+  restored: boolean
+}
+
+const state = reactive<SessionState>({ accessToken: null, userId: null, role: null, restored: false })
+
+export const session = readonly(state)
+
+const LOCK_NAME = 'docuvault-refresh'
+
+let inFlight: Promise<boolean> | null = null
+
+function adopt(tokens: AccessTokenResponse) {
+  state.accessToken = tokens.access_token
+  state.userId = tokens.user_id
+  state.role = tokens.role
+}
+
+export function forget() {
+  state.accessToken = null
+  state.userId = null
+  state.role = null
+}
+
+async function withRefreshLock<T>(work: () => Promise<T>): Promise<T> {
+  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined
+  if (locks === undefined) return work()
+  return locks.request(LOCK_NAME, work)
+}
+
+/** Trades the refresh cookie for a new access token; false when there is no session. */
+export function refresh(): Promise<boolean> {
+  if (inFlight) return inFlight
+  inFlight = withRefreshLock(async () => {
+    try {
+      adopt(await request<AccessTokenResponse>('POST', '/api/auth/refresh', undefined, { cookieRoute: true }))
+      return true
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        forget()
+        return false
+      }
+      throw error
+    } finally {
+      state.restored = true
+    }
+  }).finally(() => {
+    inFlight = null
+  })
+  return inFlight
+}
+
+/** Restores the session once per page load (a reload keeps people signed in). */
+export async function restore(): Promise<boolean> {
+  if (state.restored) return state.accessToken !== null
+  try {
+    return await refresh()
+  } catch {
+    state.restored = true
+    return false
+  }
+}
+
+export async function signIn(email: string, password: string): Promise<void> {
+  adopt(await request<AccessTokenResponse>('POST', '/api/auth/login', { email, password }))
+  state.restored = true
+}
+
+async function cookieCall(path: string) {
+  try {
+    await request<void>('POST', path, undefined, { cookieRoute: true })
+  } finally {
+    forget()
+  }
+}
+
+export function signOut(): Promise<void> {
+  return cookieCall('/api/auth/logout')
+}
+
+export function signOutEverywhere(): Promise<void> {
+  return cookieCall('/api/auth/logout-all')
+}
+
+/**
+ * A request as the signed-in person. An expired access token is refreshed once and the
+ * request retried; a refused refresh signs the SPA out.
+ */
+export async function authorized<T>(method: Method, path: string, body?: unknown): Promise<T> {
+  if (state.accessToken === null && !(await restore())) {
+    throw new ApiError(401, 'unauthorized', 'Sign in to continue.')
+  }
+  const attempt = () => {
+    const options: RequestOptions = { accessToken: state.accessToken ?? undefined }
+    return request<T>(method, path, body, options)
+  }
+  try {
+    return await attempt()
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 401) throw error
+    if (!(await refresh())) throw error
+    return attempt()
+  }
+}
