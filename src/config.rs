@@ -109,8 +109,8 @@ pub struct Settings {
 
     /// Reverse proxies (CIDRs, comma-separated) whose X-Forwarded-For is believed. Empty:
     /// the peer address is the client.
-    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', num_args = 0..)]
-    pub trusted_proxies: Vec<ipnet::IpNet>,
+    #[arg(long, env = "TRUSTED_PROXIES", default_value = "", value_parser = parse_trusted_proxies)]
+    pub trusted_proxies: TrustedProxies,
 
     /// Lifetime of access tokens in seconds (at most 600).
     #[arg(long, env = "ACCESS_TOKEN_TTL_SECONDS", default_value_t = 600, value_parser = clap::value_parser!(i64).range(30..=600))]
@@ -128,6 +128,25 @@ pub struct Settings {
     pub log_format: LogFormat,
 }
 
+/// Networks of trusted reverse proxies.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(pub Vec<ipnet::IpNet>);
+
+/// A comma-separated list of CIDRs or single addresses; empty for none.
+fn parse_trusted_proxies(text: &str) -> Result<TrustedProxies, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("{entry:?} is not an address or CIDR"))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(TrustedProxies)
+}
+
 /// An absolute http(s) URL without path, query or fragment; kept without a trailing slash.
 fn parse_public_url(text: &str) -> Result<String, String> {
     let trimmed = text.trim().trim_end_matches('/');
@@ -139,6 +158,36 @@ fn parse_public_url(text: &str) -> Result<String, String> {
         return Err("must be an origin such as https://vault.example.org".into());
     }
     Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_accept_cidrs_addresses_and_nothing() {
+        assert_eq!(parse_trusted_proxies(""), Ok(TrustedProxies::default()));
+        let parsed = parse_trusted_proxies("10.0.0.0/8, 192.0.2.7 ,::1").unwrap();
+        assert_eq!(parsed.0.len(), 3);
+        assert!(parsed.0[1].contains(&"192.0.2.7".parse::<std::net::IpAddr>().unwrap()));
+        assert!(parse_trusted_proxies("10.0.0.0/8,bad").is_err());
+    }
+
+    #[test]
+    fn the_public_url_is_an_origin() {
+        assert_eq!(
+            parse_public_url("https://vault.example.org/"),
+            Ok("https://vault.example.org".to_owned())
+        );
+        for bad in [
+            "vault.example.org",
+            "https://",
+            "https://a.example/path",
+            "ftp://a.example",
+        ] {
+            assert!(parse_public_url(bad).is_err(), "{bad}");
+        }
+    }
 }
 
 impl Settings {

@@ -196,7 +196,7 @@ pub async fn start(
                 consistency_wait: settings.consistency_wait(),
                 consistency_poll: settings.consistency_poll(),
                 spa_dir: settings.spa_dir.clone(),
-                trusted_proxies: settings.trusted_proxies.clone(),
+                trusted_proxies: settings.trusted_proxies.0.clone(),
                 public_origin: Some(settings.public_url.clone()),
             }),
         };

@@ -171,7 +171,8 @@ async fn guessing_one_account_from_many_addresses_is_throttled_then_forgiven() {
     let clock = Arc::new(ManualClock::at(domain::Clock::now(&eventlog::SystemClock)));
     let (running, url) = env
         .start_api_with(clock.clone(), |settings| {
-            settings.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+            settings.trusted_proxies =
+                docuvault::config::TrustedProxies(vec!["127.0.0.1/32".parse().unwrap()]);
         })
         .await;
     let client = Client::new();
