@@ -160,36 +160,6 @@ fn parse_public_url(text: &str) -> Result<String, String> {
     Ok(trimmed.to_owned())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn trusted_proxies_accept_cidrs_addresses_and_nothing() {
-        assert_eq!(parse_trusted_proxies(""), Ok(TrustedProxies::default()));
-        let parsed = parse_trusted_proxies("10.0.0.0/8, 192.0.2.7 ,::1").unwrap();
-        assert_eq!(parsed.0.len(), 3);
-        assert!(parsed.0[1].contains(&"192.0.2.7".parse::<std::net::IpAddr>().unwrap()));
-        assert!(parse_trusted_proxies("10.0.0.0/8,bad").is_err());
-    }
-
-    #[test]
-    fn the_public_url_is_an_origin() {
-        assert_eq!(
-            parse_public_url("https://vault.example.org/"),
-            Ok("https://vault.example.org".to_owned())
-        );
-        for bad in [
-            "vault.example.org",
-            "https://",
-            "https://a.example/path",
-            "ftp://a.example",
-        ] {
-            assert!(parse_public_url(bad).is_err(), "{bad}");
-        }
-    }
-}
-
 impl Settings {
     pub fn session_policy(&self) -> commands::auth::sessions::SessionPolicy {
         commands::auth::sessions::SessionPolicy {
@@ -222,5 +192,35 @@ impl Settings {
             settings: Settings,
         }
         <Only as clap::Parser>::parse_from(["docuvault"]).settings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_accept_cidrs_addresses_and_nothing() {
+        assert_eq!(parse_trusted_proxies(""), Ok(TrustedProxies::default()));
+        let parsed = parse_trusted_proxies("10.0.0.0/8, 192.0.2.7 ,::1").unwrap();
+        assert_eq!(parsed.0.len(), 3);
+        assert!(parsed.0[1].contains(&"192.0.2.7".parse::<std::net::IpAddr>().unwrap()));
+        assert!(parse_trusted_proxies("10.0.0.0/8,bad").is_err());
+    }
+
+    #[test]
+    fn the_public_url_is_an_origin() {
+        assert_eq!(
+            parse_public_url("https://vault.example.org/"),
+            Ok("https://vault.example.org".to_owned())
+        );
+        for bad in [
+            "vault.example.org",
+            "https://",
+            "https://a.example/path",
+            "ftp://a.example",
+        ] {
+            assert!(parse_public_url(bad).is_err(), "{bad}");
+        }
     }
 }
