@@ -1,7 +1,7 @@
 //! The router, its middleware and its state.
 
 use crate::auth::AccessTokens;
-use crate::routes::{account, auth, handles, ops, sessions};
+use crate::routes::{account, auth, handles, ops, second_factor, sessions};
 use crate::{openapi, ApiError};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderName, HeaderValue};
@@ -103,10 +103,24 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/auth/register", post(auth::register))
         .route("/auth/login", post(sessions::login))
+        .route("/auth/login/second-factor", post(sessions::second_factor))
         .route("/auth/refresh", post(sessions::refresh))
         .route("/auth/logout", post(sessions::logout))
         .route("/auth/logout-all", post(sessions::logout_all))
         .route("/me", get(account::me))
+        .route("/account/second-factor/setup", post(second_factor::setup))
+        .route(
+            "/account/second-factor/confirm",
+            post(second_factor::confirm),
+        )
+        .route(
+            "/account/second-factor/recovery-codes",
+            post(second_factor::regenerate),
+        )
+        .route(
+            "/account/second-factor/disable",
+            post(second_factor::disable),
+        )
         .route("/sessions", get(account::list_sessions))
         .route("/sessions/{session_id}", delete(account::end_session))
         .route("/handles/{handle}", get(handles::availability))

@@ -46,6 +46,12 @@ pub enum ApiError {
     /// 409: the handle belongs to someone else.
     #[error("handle taken")]
     HandleTaken,
+    /// 409: the request does not fit the current state (e.g. switching on what is on).
+    #[error("{code}")]
+    StateConflict {
+        code: &'static str,
+        message: &'static str,
+    },
     /// 409: a concurrent change to the same item won.
     #[error("conflict")]
     Conflict,
@@ -126,6 +132,9 @@ impl ApiError {
             ),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "Nothing here.".into()),
             ApiError::HandleTaken => (StatusCode::CONFLICT, "handle_taken", HANDLE_TAKEN.into()),
+            ApiError::StateConflict { code, message } => {
+                (StatusCode::CONFLICT, code, (*message).to_owned())
+            }
             ApiError::Conflict => (
                 StatusCode::CONFLICT,
                 "conflict",

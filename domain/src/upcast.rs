@@ -42,6 +42,9 @@ const STEPS: &[Step] = &[Step {
 /// misread.
 const CURRENT: &[(&str, &str, &str)] = &[
     ("user", "UserRegistered", "2.0"),
+    ("user", "SecondFactorEnabled", "1.0"),
+    ("user", "SecondFactorDisabled", "1.0"),
+    ("user", "RecoveryCodesRegenerated", "1.0"),
     ("session", "SessionStarted", "1.0"),
     ("session", "SessionEnded", "1.0"),
     ("session", "RefreshTokenReused", "1.0"),

@@ -75,6 +75,10 @@ impl ReadModel for UsersModel {
                     UserEvent::UserRegistered(registered) => {
                         registrations.push((registered, event.position))
                     }
+                    // Second factors are not part of this model.
+                    UserEvent::SecondFactorEnabled(_)
+                    | UserEvent::SecondFactorDisabled(_)
+                    | UserEvent::RecoveryCodesRegenerated(_) => {}
                 }
             }
             self.insert_registrations(connection, schema, registrations)

@@ -184,7 +184,7 @@ async fn published_events_match_the_asyncapi_document_and_old_versions_are_upcas
 }
 
 #[tokio::test]
-async fn session_and_sign_in_events_match_the_asyncapi_document() {
+async fn session_sign_in_and_second_factor_events_match_the_asyncapi_document() {
     use crate::support::auth::{cookie_post, login, sign_in};
     let env = TestEnv::new().await;
     let (running, url) = env.start_all().await;
@@ -203,6 +203,49 @@ async fn session_and_sign_in_events_match_the_asyncapi_document() {
     // The lockout is per account: sign in as someone else after it.
     env.register("bob").await;
     let session = sign_in(&client, &url, "bob").await;
+    let call = |path: &'static str, body: Value| {
+        let (client, url, access) = (client.clone(), url.clone(), session.access.clone());
+        async move {
+            let response = client
+                .post(format!("{url}{path}"))
+                .bearer_auth(access)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                response.status().is_success(),
+                "{path}: {}",
+                response.status()
+            );
+            response.bytes().await.unwrap()
+        }
+    };
+    let password = crate::support::auth::PASSWORD;
+    let setup: Value = serde_json::from_slice(
+        &call(
+            "/api/account/second-factor/setup",
+            json!({"password": password}),
+        )
+        .await,
+    )
+    .unwrap();
+    let seed = totp_rs::Secret::Encoded(setup["secret"].as_str().unwrap().to_owned())
+        .to_bytes()
+        .unwrap();
+    let code = totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, seed)
+        .generate(u64::try_from(domain::Clock::now(&eventlog::SystemClock).timestamp()).unwrap());
+    call("/api/account/second-factor/confirm", json!({"code": code})).await;
+    call(
+        "/api/account/second-factor/recovery-codes",
+        json!({"password": password}),
+    )
+    .await;
+    call(
+        "/api/account/second-factor/disable",
+        json!({"password": password}),
+    )
+    .await;
     cookie_post(&client, &url, "/api/auth/refresh", &session.refresh).await;
     cookie_post(&client, &url, "/api/auth/refresh", &session.refresh).await;
 
@@ -212,6 +255,9 @@ async fn session_and_sign_in_events_match_the_asyncapi_document() {
         "RefreshTokenReused",
         "SignInFailed",
         "SignInLockedOut",
+        "SecondFactorEnabled",
+        "RecoveryCodesRegenerated",
+        "SecondFactorDisabled",
     ];
     let count: i64 = sqlx::query_scalar("select count(*) from events")
         .fetch_one(&env.pool)

@@ -22,3 +22,4 @@ mod projections;
 mod relay;
 mod replay;
 mod resilience;
+mod second_factor;

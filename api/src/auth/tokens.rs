@@ -16,6 +16,11 @@ use uuid::Uuid;
 pub const ISSUER: &str = "docuvault";
 /// The audience of tokens that open the API.
 pub const API_AUDIENCE: &str = "docuvault-api";
+/// The audience of tokens that only allow the second step of a sign-in (SECURITY 8):
+/// every other route refuses them, because they are not for [`API_AUDIENCE`].
+pub const SECOND_STEP_AUDIENCE: &str = "docuvault-second-step";
+/// How long the second step may take.
+pub const SECOND_STEP_TTL: Duration = Duration::minutes(5);
 /// The most clock skew tolerated on `exp`, `nbf` and `iat`.
 pub const LEEWAY: Duration = Duration::seconds(30);
 /// No access token lives longer than this, whatever the configuration says.
@@ -60,6 +65,7 @@ pub struct AccessTokens {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    second_step_validation: Validation,
     ttl: Duration,
     clock: Arc<dyn Clock>,
 }
@@ -85,10 +91,13 @@ impl AccessTokens {
         validation.validate_exp = false;
         validation.validate_nbf = false;
         validation.leeway = 0;
+        let mut second_step_validation = validation.clone();
+        second_step_validation.set_audience(&[SECOND_STEP_AUDIENCE]);
         Self {
             encoding: EncodingKey::from_ed_der(&der),
             decoding: DecodingKey::from_ed_der(signing.verifying_key().as_bytes()),
             validation,
+            second_step_validation,
             ttl: ttl.min(MAX_TTL),
             clock,
         }
@@ -98,33 +107,69 @@ impl AccessTokens {
         self.ttl
     }
 
+    fn sign(
+        &self,
+        audience: &str,
+        user_id: Uuid,
+        session_id: Uuid,
+        role: &str,
+        ttl: Duration,
+    ) -> Result<SignedToken, TokenError> {
+        let now = self.clock.now().timestamp();
+        let claims = AccessClaims {
+            iss: ISSUER.into(),
+            aud: audience.into(),
+            sub: user_id,
+            sid: session_id,
+            role: role.into(),
+            iat: now,
+            nbf: now,
+            exp: now + ttl.num_seconds(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &self.encoding)
+            .map_err(|error| TokenError::Signing(error.to_string()))?;
+        Ok(SignedToken {
+            token,
+            expires_in: ttl.num_seconds(),
+        })
+    }
+
     pub fn issue(
         &self,
         user_id: Uuid,
         session_id: Uuid,
         role: &str,
     ) -> Result<SignedToken, TokenError> {
-        let now = self.clock.now().timestamp();
-        let claims = AccessClaims {
-            iss: ISSUER.into(),
-            aud: API_AUDIENCE.into(),
-            sub: user_id,
-            sid: session_id,
-            role: role.into(),
-            iat: now,
-            nbf: now,
-            exp: now + self.ttl.num_seconds(),
-        };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &self.encoding)
-            .map_err(|error| TokenError::Signing(error.to_string()))?;
-        Ok(SignedToken {
-            token,
-            expires_in: self.ttl.num_seconds(),
-        })
+        self.sign(API_AUDIENCE, user_id, session_id, role, self.ttl)
+    }
+
+    /// A token that only allows the second step of `user_id`'s sign-in.
+    pub fn issue_second_step(&self, user_id: Uuid) -> Result<SignedToken, TokenError> {
+        self.sign(
+            SECOND_STEP_AUDIENCE,
+            user_id,
+            Uuid::nil(),
+            "",
+            SECOND_STEP_TTL,
+        )
     }
 
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+        self.verify_with(token, &self.validation)
+    }
+
+    /// The user a second-step token is for.
+    pub fn verify_second_step(&self, token: &str) -> Result<Uuid, TokenError> {
+        self.verify_with(token, &self.second_step_validation)
+            .map(|claims| claims.sub)
+    }
+
+    fn verify_with(
+        &self,
+        token: &str,
+        validation: &Validation,
+    ) -> Result<AccessClaims, TokenError> {
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, validation)
             .map_err(|error| TokenError::Invalid(error.to_string()))?;
         check_times(&data.claims, self.clock.now())?;
         Ok(data.claims)
@@ -194,6 +239,22 @@ mod tests {
         assert!(tokens.verify(&token.token).is_ok());
         clock.advance(Duration::seconds(1));
         assert_eq!(tokens.verify(&token.token), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn second_step_tokens_open_nothing_else_and_access_tokens_are_no_second_step() {
+        let (tokens, _) = setup();
+        let pending = tokens.issue_second_step(Uuid::from_u128(5)).unwrap();
+        assert_eq!(pending.expires_in, 300);
+        assert!(tokens.verify(&pending.token).is_err());
+        assert_eq!(
+            tokens.verify_second_step(&pending.token),
+            Ok(Uuid::from_u128(5))
+        );
+        let access = tokens
+            .issue(Uuid::from_u128(5), Uuid::nil(), "user")
+            .unwrap();
+        assert!(tokens.verify_second_step(&access.token).is_err());
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub struct Me {
     /// `None` when the address can no longer be read.
     pub email: Option<String>,
     pub role: String,
+    /// Whether sign-in asks for a code from an authenticator app.
+    pub second_factor: bool,
 }
 
 /// The signed-in person.
@@ -56,6 +58,12 @@ pub async fn me(State(state): State<AppState>, who: Authenticated) -> Result<Jso
         handle: handle.as_str().to_owned(),
         email,
         role: role.as_str().to_owned(),
+        second_factor: state
+            .sign_ins
+            .second_factors()
+            .is_enabled(who.user_id)
+            .await
+            .map_err(ApiError::internal)?,
     }))
 }
 

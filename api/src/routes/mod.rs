@@ -4,4 +4,5 @@ pub mod account;
 pub mod auth;
 pub mod handles;
 pub mod ops;
+pub mod second_factor;
 pub mod sessions;

@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use commands::auth::sessions::{IssuedSession, RefreshError, RefreshToken};
-use commands::auth::sign_in::{SignInAttempt, SignInError};
+use commands::auth::sign_in::{PasswordOutcome, SecondProof, SignInAttempt, SignInError};
 use commands::auth::throttle::Bucket;
 use domain::session::EndReason;
 use serde::{Deserialize, Serialize};
@@ -40,12 +40,23 @@ pub struct AccessTokenResponse {
     pub role: String,
 }
 
+/// The password was right and the account has two-step sign-in: send a code (or a
+/// recovery code) with this token to `/api/auth/login/second-factor` within 5 minutes.
+/// The token opens nothing else.
+#[derive(Serialize, ToSchema)]
+pub struct SecondFactorRequired {
+    /// Always true.
+    pub second_factor_required: bool,
+    pub second_step_token: String,
+    pub expires_in: i64,
+}
+
 /// Sign in with email and password.
 #[utoipa::path(
     post, path = "/api/auth/login", tag = "auth",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Signed in; the refresh cookie is set", body = AccessTokenResponse),
+        (status = 200, description = "Signed in (the refresh cookie is set), or a second factor is required", body = AccessTokenResponse),
         (status = 400, description = "Unreadable body", body = crate::error::ErrorBody),
         (status = 401, description = "Wrong email or password (one answer for both)", body = crate::error::ErrorBody),
         (status = 429, description = "Too many failures; see Retry-After", body = crate::error::ErrorBody),
@@ -64,17 +75,94 @@ pub async fn login(
         address: client.address,
         user_agent: &client.user_agent,
     };
-    let session = state
+    let outcome = state
         .sign_ins
         .with_password(attempt, &correlation.meta("anonymous"))
         .await
-        .map_err(|error| match error {
-            SignInError::InvalidCredentials => ApiError::InvalidCredentials,
-            SignInError::Throttled(wait) => ApiError::Throttled {
-                retry_after_seconds: wait.num_seconds() + 1,
-            },
-            SignInError::Internal(detail) => ApiError::Internal(detail),
-        })?;
+        .map_err(sign_in_error)?;
+    match outcome {
+        PasswordOutcome::SignedIn(session) => signed_in(&state, &session).await,
+        PasswordOutcome::SecondFactorRequired { user_id } => {
+            let pending = state
+                .tokens
+                .issue_second_step(user_id)
+                .map_err(ApiError::internal)?;
+            Ok(Json(SecondFactorRequired {
+                second_factor_required: true,
+                second_step_token: pending.token,
+                expires_in: pending.expires_in,
+            })
+            .into_response())
+        }
+    }
+}
+
+fn sign_in_error(error: SignInError) -> ApiError {
+    match error {
+        SignInError::InvalidCredentials => ApiError::InvalidCredentials,
+        SignInError::Throttled(wait) => ApiError::Throttled {
+            retry_after_seconds: wait.num_seconds() + 1,
+        },
+        SignInError::Internal(detail) => ApiError::Internal(detail),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecondFactorRequest {
+    pub second_step_token: String,
+    /// The 6-digit code of the authenticator app…
+    pub code: Option<String>,
+    /// …or one of the recovery codes.
+    pub recovery_code: Option<String>,
+}
+
+/// Finish a sign-in with a TOTP code or a recovery code.
+#[utoipa::path(
+    post, path = "/api/auth/login/second-factor", tag = "auth",
+    request_body = SecondFactorRequest,
+    responses(
+        (status = 200, description = "Signed in; the refresh cookie is set", body = AccessTokenResponse),
+        (status = 400, description = "Neither or both of code and recovery_code", body = crate::error::ErrorBody),
+        (status = 401, description = "Wrong, reused or expired code or token", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many failures; see Retry-After", body = crate::error::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn second_factor(
+    State(state): State<AppState>,
+    client: Client,
+    correlation: Correlation,
+    ApiJson(request): ApiJson<SecondFactorRequest>,
+) -> Result<Response, ApiError> {
+    let user_id = state
+        .tokens
+        .verify_second_step(&request.second_step_token)
+        .map_err(|_| ApiError::Unauthorized)?;
+    let proof = match (&request.code, &request.recovery_code) {
+        (Some(code), None) => SecondProof::Totp(code),
+        (None, Some(code)) => SecondProof::RecoveryCode(code),
+        _ => {
+            return Err(ApiError::InvalidInput {
+                fields: [(
+                    "code",
+                    "Enter the code from your app, or a recovery code.".to_owned(),
+                )]
+                .into(),
+            })
+        }
+    };
+    let session = state
+        .sign_ins
+        .with_second_factor(
+            user_id,
+            proof,
+            client.address,
+            &client.user_agent,
+            &correlation.meta("anonymous"),
+        )
+        .await
+        .map_err(sign_in_error)?;
     signed_in(&state, &session).await
 }
 
@@ -250,7 +338,7 @@ pub async fn logout_all(
     let meta = correlation.meta(format!("user:{user_id}"));
     state
         .sessions
-        .end_all(user_id, EndReason::SignedOutEverywhere, &meta)
+        .end_all(user_id, None, EndReason::SignedOutEverywhere, &meta)
         .await
         .map_err(ApiError::internal)?;
     Ok(signed_out())

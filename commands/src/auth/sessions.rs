@@ -358,10 +358,11 @@ impl Sessions {
         Ok(ended)
     }
 
-    /// Ends every live session of `user_id` (SECURITY 10); returns how many.
+    /// Ends every live session of `user_id` (SECURITY 10) but `except`; returns how many.
     pub async fn end_all(
         &self,
         user_id: Uuid,
+        except: Option<Uuid>,
         reason: EndReason,
         meta: &CommandMeta,
     ) -> Result<usize, sqlx::Error> {
@@ -369,10 +370,11 @@ impl Sessions {
         let mut tx = self.pool.begin().await?;
         let live: Vec<Uuid> = sqlx::query_scalar(
             "select session_id from auth_sessions
-              where user_id = $1 and revoked_at is null
+              where user_id = $1 and revoked_at is null and session_id is distinct from $2
               order by created_at for update",
         )
         .bind(user_id)
+        .bind(except)
         .fetch_all(&mut *tx)
         .await?;
         let mut ended = 0;

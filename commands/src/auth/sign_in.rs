@@ -5,6 +5,7 @@
 //! the email's keyed hash, so unknown addresses are throttled exactly like known ones)
 //! and the client address's bucket.
 
+use super::second_factor::{SecondFactorError, SecondFactors};
 use super::sessions::{IssuedSession, Sessions};
 use super::throttle::{Bucket, Throttle};
 use crate::facts::record;
@@ -29,6 +30,21 @@ pub struct SignInAttempt<'a> {
     pub user_agent: &'a str,
 }
 
+/// What a correct password leads to.
+#[derive(Debug)]
+pub enum PasswordOutcome {
+    /// Signed in.
+    SignedIn(IssuedSession),
+    /// The account has two-step sign-in: a code or recovery code must follow.
+    SecondFactorRequired { user_id: Uuid },
+}
+
+/// The second step of a sign-in.
+pub enum SecondProof<'a> {
+    Totp(&'a str),
+    RecoveryCode(&'a str),
+}
+
 #[derive(Debug, Error)]
 pub enum SignInError {
     /// Unknown account or wrong password: one answer for both.
@@ -48,6 +64,7 @@ pub struct SignIns {
     hasher: PasswordHasher,
     throttle: Throttle,
     sessions: Sessions,
+    second_factors: SecondFactors,
     clock: Arc<dyn Clock>,
 }
 
@@ -66,12 +83,14 @@ impl SignIns {
         clock: Arc<dyn Clock>,
     ) -> Self {
         let throttle = Throttle::new(store.pool().clone());
+        let second_factors = SecondFactors::new(store.pool().clone(), keys.clone(), clock.clone());
         Self {
             store,
             keys,
             hasher,
             throttle,
             sessions,
+            second_factors,
             clock,
         }
     }
@@ -80,12 +99,28 @@ impl SignIns {
         &self.throttle
     }
 
+    pub fn second_factors(&self) -> &SecondFactors {
+        &self.second_factors
+    }
+
+    async fn held_back(&self, buckets: &[Bucket]) -> Result<(), SignInError> {
+        match self
+            .throttle
+            .retry_after(buckets, self.clock.now())
+            .await
+            .map_err(internal)?
+        {
+            Some(wait) => Err(SignInError::Throttled(wait)),
+            None => Ok(()),
+        }
+    }
+
     #[tracing::instrument(skip_all)]
     pub async fn with_password(
         &self,
         attempt: SignInAttempt<'_>,
         meta: &CommandMeta,
-    ) -> Result<IssuedSession, SignInError> {
+    ) -> Result<PasswordOutcome, SignInError> {
         // An unparseable address still costs a hash and a throttle entry.
         let lookup = match Email::parse(attempt.email) {
             Ok(email) => self.keys.master().email_lookup(email.as_str()),
@@ -93,15 +128,8 @@ impl SignIns {
         };
         let account_bucket = Bucket::account(&lookup);
         let address_bucket = Bucket::address(attempt.address);
-        let now = self.clock.now();
-        if let Some(wait) = self
-            .throttle
-            .retry_after(&[account_bucket.clone(), address_bucket.clone()], now)
-            .await
-            .map_err(internal)?
-        {
-            return Err(SignInError::Throttled(wait));
-        }
+        self.held_back(&[account_bucket.clone(), address_bucket.clone()])
+            .await?;
         let password = Zeroizing::new(attempt.password.to_owned());
         let account = self.account(&lookup).await?;
         let verified = match &account {
@@ -113,14 +141,31 @@ impl SignIns {
         };
         let user_id = account.as_ref().map(|account| account.user_id);
         let Some(account) = account.filter(|_| verified) else {
-            self.failed(&lookup, user_id, &[account_bucket, address_bucket], meta)
-                .await?;
+            let aggregate_id = user_id.map_or_else(|| lookup.clone(), |id| id.to_string());
+            self.failed(
+                &aggregate_id,
+                user_id,
+                Factor::Password,
+                &[account_bucket, address_bucket],
+                meta,
+            )
+            .await?;
             return Err(SignInError::InvalidCredentials);
         };
         self.throttle
             .clear(&account_bucket)
             .await
             .map_err(internal)?;
+        let second_factor = self
+            .second_factors
+            .is_enabled(account.user_id)
+            .await
+            .map_err(internal)?;
+        if second_factor {
+            return Ok(PasswordOutcome::SecondFactorRequired {
+                user_id: account.user_id,
+            });
+        }
         let meta = CommandMeta {
             actor: format!("user:{}", account.user_id),
             ..meta.clone()
@@ -133,7 +178,95 @@ impl SignIns {
                 &meta,
             )
             .await
+            .map(PasswordOutcome::SignedIn)
             .map_err(internal)
+    }
+
+    /// The second step: a TOTP code or a recovery code, throttled per account and
+    /// address like passwords.
+    #[tracing::instrument(skip_all, fields(%user_id))]
+    pub async fn with_second_factor(
+        &self,
+        user_id: Uuid,
+        proof: SecondProof<'_>,
+        address: IpAddr,
+        user_agent: &str,
+        meta: &CommandMeta,
+    ) -> Result<IssuedSession, SignInError> {
+        let buckets = [
+            Bucket::account(&user_id.to_string()),
+            Bucket::address(address),
+        ];
+        self.held_back(&buckets).await?;
+        let (accepted, factor, method) = match proof {
+            SecondProof::Totp(code) => (
+                match self.second_factors.verify_code(user_id, code).await {
+                    Ok(accepted) => accepted,
+                    Err(SecondFactorError::NotEnabled) => false,
+                    Err(error) => return Err(internal(error)),
+                },
+                Factor::Totp,
+                SignInMethod::PasswordAndTotp,
+            ),
+            SecondProof::RecoveryCode(code) => (
+                self.second_factors
+                    .use_recovery_code(user_id, code)
+                    .await
+                    .map_err(internal)?,
+                Factor::RecoveryCode,
+                SignInMethod::PasswordAndRecoveryCode,
+            ),
+        };
+        let meta = CommandMeta {
+            actor: format!("user:{user_id}"),
+            ..meta.clone()
+        };
+        if !accepted {
+            self.failed(&user_id.to_string(), Some(user_id), factor, &buckets, &meta)
+                .await?;
+            return Err(SignInError::InvalidCredentials);
+        }
+        self.throttle.clear(&buckets[0]).await.map_err(internal)?;
+        self.sessions
+            .start(user_id, method, user_agent, &meta)
+            .await
+            .map_err(internal)
+    }
+
+    /// Asks a signed-in person for their password again before a sensitive change.
+    pub async fn reauthenticate(
+        &self,
+        user_id: Uuid,
+        password: &str,
+        address: IpAddr,
+        meta: &CommandMeta,
+    ) -> Result<(), SignInError> {
+        let buckets = [
+            Bucket::account(&user_id.to_string()),
+            Bucket::address(address),
+        ];
+        self.held_back(&buckets).await?;
+        let user: User = self
+            .store
+            .load(&user_id.to_string())
+            .await
+            .map_err(internal)?;
+        let account = Account { user_id, user };
+        if self
+            .verify(&account, Zeroizing::new(password.to_owned()))
+            .await?
+        {
+            return Ok(());
+        }
+        self.failed(
+            &user_id.to_string(),
+            Some(user_id),
+            Factor::Password,
+            &buckets,
+            meta,
+        )
+        .await?;
+        Err(SignInError::InvalidCredentials)
     }
 
     async fn account(&self, lookup: &str) -> Result<Option<Account>, SignInError> {
@@ -176,20 +309,20 @@ impl SignIns {
     /// Counts a failure in every bucket and records it (and a lockout it starts).
     async fn failed(
         &self,
-        lookup: &str,
+        aggregate_id: &str,
         user_id: Option<Uuid>,
+        factor: Factor,
         buckets: &[Bucket],
         meta: &CommandMeta,
     ) -> Result<(), SignInError> {
         let now = self.clock.now();
-        let aggregate_id = user_id.map_or_else(|| lookup.to_owned(), |id| id.to_string());
         let mut tx = self.store.pool().begin().await.map_err(internal)?;
         let failed = SignInEvent::SignInFailed(SignInFailed {
             user_id,
-            factor: Factor::Password,
+            factor,
             failed_at: now,
         });
-        record(&mut tx, AGGREGATE_TYPE, &aggregate_id, &failed, meta)
+        record(&mut tx, AGGREGATE_TYPE, aggregate_id, &failed, meta)
             .await
             .map_err(internal)?;
         for bucket in buckets {
@@ -205,7 +338,7 @@ impl SignIns {
                     until: state.blocked_until.unwrap_or(now),
                     locked_at: now,
                 });
-                record(&mut tx, AGGREGATE_TYPE, &aggregate_id, &locked, meta)
+                record(&mut tx, AGGREGATE_TYPE, aggregate_id, &locked, meta)
                     .await
                     .map_err(internal)?;
             }

@@ -54,10 +54,35 @@ pub struct UserRegistered {
     pub registered_at: DateTime<Utc>,
 }
 
+/// Two-step sign-in was switched on (the first code confirmed the authenticator).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecondFactorEnabled {
+    pub user_id: Uuid,
+    pub recovery_codes: u32,
+    pub enabled_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecondFactorDisabled {
+    pub user_id: Uuid,
+    pub disabled_at: DateTime<Utc>,
+}
+
+/// A new set of recovery codes replaced the old one (the old codes stopped working).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecoveryCodesRegenerated {
+    pub user_id: Uuid,
+    pub recovery_codes: u32,
+    pub regenerated_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum UserEvent {
     /// Version 2.0 added `role` (1.0 accounts were all ordinary users).
     UserRegistered(UserRegistered),
+    SecondFactorEnabled(SecondFactorEnabled),
+    SecondFactorDisabled(SecondFactorDisabled),
+    RecoveryCodesRegenerated(RecoveryCodesRegenerated),
 }
 
 impl UserEvent {
@@ -68,12 +93,16 @@ impl DomainEvent for UserEvent {
     fn event_type(&self) -> &'static str {
         match self {
             UserEvent::UserRegistered(_) => Self::USER_REGISTERED,
+            UserEvent::SecondFactorEnabled(_) => "SecondFactorEnabled",
+            UserEvent::SecondFactorDisabled(_) => "SecondFactorDisabled",
+            UserEvent::RecoveryCodesRegenerated(_) => "RecoveryCodesRegenerated",
         }
     }
 
     fn event_version(&self) -> &'static str {
         match self {
             UserEvent::UserRegistered(_) => "2.0",
+            _ => "1.0",
         }
     }
 }
@@ -92,6 +121,8 @@ pub struct User {
     role: Option<Role>,
     email: Option<Sealed>,
     password_hash: Option<Sealed>,
+    #[serde(default)]
+    second_factor: bool,
 }
 
 impl User {
@@ -114,6 +145,11 @@ impl User {
     /// The email address, sealed under the user's data key.
     pub fn email(&self) -> Option<&Sealed> {
         self.email.as_ref()
+    }
+
+    /// Whether sign-in needs a second factor.
+    pub fn has_second_factor(&self) -> bool {
+        self.second_factor
     }
 
     /// The current password hash, sealed under the user's data key.
@@ -157,6 +193,9 @@ impl Aggregate for User {
                 self.email = Some(registered.email);
                 self.password_hash = Some(registered.password_hash);
             }
+            UserEvent::SecondFactorEnabled(_) => self.second_factor = true,
+            UserEvent::SecondFactorDisabled(_) => self.second_factor = false,
+            UserEvent::RecoveryCodesRegenerated(_) => {}
         }
     }
 }
@@ -222,6 +261,25 @@ mod tests {
         user.apply(registered(Role::Admin));
         assert!(user.is_registered());
         assert_eq!(user.role(), Some(Role::Admin));
+    }
+
+    #[test]
+    fn the_second_factor_follows_its_events() {
+        let mut user = User::default();
+        user.apply(registered(Role::User));
+        assert!(!user.has_second_factor());
+        let at = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
+        user.apply(UserEvent::SecondFactorEnabled(SecondFactorEnabled {
+            user_id: Uuid::from_u128(7),
+            recovery_codes: 10,
+            enabled_at: at,
+        }));
+        assert!(user.has_second_factor());
+        user.apply(UserEvent::SecondFactorDisabled(SecondFactorDisabled {
+            user_id: Uuid::from_u128(7),
+            disabled_at: at,
+        }));
+        assert!(!user.has_second_factor());
     }
 
     #[test]

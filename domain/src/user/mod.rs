@@ -5,7 +5,10 @@ mod email;
 mod handle;
 mod password;
 
-pub use aggregate::{RegisterUser, Role, User, UserCommand, UserError, UserEvent, UserRegistered};
+pub use aggregate::{
+    RecoveryCodesRegenerated, RegisterUser, Role, SecondFactorDisabled, SecondFactorEnabled, User,
+    UserCommand, UserError, UserEvent, UserRegistered,
+};
 pub use email::{Email, EmailError};
 pub use handle::{Handle, HandleError};
 pub use password::{Password, PasswordError};
@@ -14,6 +17,8 @@ pub use password::{Password, PasswordError};
 pub mod sealed_fields {
     pub const EMAIL: &str = "email";
     pub const PASSWORD_HASH: &str = "password_hash";
+    /// Not in events: the TOTP seed in `totp_secrets`, sealed the same way.
+    pub const TOTP_SEED: &str = "totp_seed";
 }
 
 /// What a registration form gets wrong, field by field.
