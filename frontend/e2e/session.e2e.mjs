@@ -1,11 +1,11 @@
-// Browser test of signing in and out against a running DocuVault server.
+// Browser test of signing in, two-step sign-in and signing out against a running server.
 //   BASE_URL=http://127.0.0.1:38123 E2E_HANDLE=ann node --test e2e/session.e2e.mjs
 // Env: BASE_URL (required), CHROMIUM_PATH (default /usr/bin/chromium),
 //      E2E_HANDLE (default e2e_<random digits>); the account is registered here.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
-import { randomInt } from 'node:crypto'
+import { createHmac, randomInt } from 'node:crypto'
 import { chromium } from 'playwright-core'
 
 const BASE_URL = process.env.BASE_URL?.replace(/\/+$/, '')
@@ -15,6 +15,30 @@ const EMAIL = `${HANDLE}@example.test`
 const PASSWORD = 'correct horse battery staple 42'
 const SCREENSHOTS = new URL('./screenshots/', import.meta.url)
 const TIMEOUT = 10_000
+
+/** RFC 4648 base32 (no padding) to bytes. */
+function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+  let bits = ''
+  for (const char of text.replace(/=+$/, '').toUpperCase()) {
+    const value = alphabet.indexOf(char)
+    if (value < 0) throw new Error(`not base32: ${char}`)
+    bits += value.toString(2).padStart(5, '0')
+  }
+  const bytes = []
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2))
+  return Buffer.from(bytes)
+}
+
+/** The RFC 6238 code (SHA-1, 6 digits, 30 s) of `secret` at `millis`. */
+function totp(secret, millis) {
+  const counter = Buffer.alloc(8)
+  counter.writeBigUInt64BE(BigInt(Math.floor(millis / 1000 / 30)))
+  const mac = createHmac('sha1', base32Decode(secret)).update(counter).digest()
+  const offset = mac[mac.length - 1] & 0x0f
+  const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000
+  return String(value).padStart(6, '0')
+}
 
 // The anonymous session check and refused refreshes answer 401 and wrong passwords 401:
 // Chromium logs those as failed loads. Anything else logged as an error is a bug.
@@ -65,12 +89,24 @@ describe('sessions', { timeout: 120_000 }, () => {
     await browser?.close()
   })
 
-  async function signIn(page, password = PASSWORD) {
+  let secret
+  let recoveryCodes = []
+
+  /** Signs in with the password and, when asked, `second` ({ code } or { recovery }). */
+  async function signIn(page, { password = PASSWORD, second } = {}) {
     await page.goto(`${BASE_URL}/login`)
     await page.getByRole('heading', { name: 'Sign in' }).waitFor()
     await page.getByLabel('Email').fill(EMAIL)
     await page.getByLabel('Password').fill(password)
     await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+    if (second === undefined) return
+    if (second.recovery !== undefined) {
+      await page.getByRole('button', { name: 'Use a recovery code instead' }).click()
+      await page.getByLabel('Recovery code').fill(second.recovery)
+    } else {
+      await page.getByLabel('Code', { exact: true }).fill(second.code)
+    }
+    await page.getByRole('button', { name: 'Continue' }).click()
   }
 
   async function expectAccountPage(page) {
@@ -85,7 +121,7 @@ describe('sessions', { timeout: 120_000 }, () => {
   }
 
   it('refuses a wrong password with one generic message', async () => {
-    await signIn(laptop, 'not the right password')
+    await signIn(laptop, { password: 'not the right password' })
     const alert = laptop.getByRole('alert')
     await alert.waitFor()
     assert.equal(await alert.innerText(), 'The email or password is not right.')
@@ -125,8 +161,33 @@ describe('sessions', { timeout: 120_000 }, () => {
     await expectAccountPage(laptop)
   })
 
+  it('enrols two-step sign-in with the QR code and a first code', async () => {
+    await laptop.getByRole('button', { name: 'Set up two-step sign-in' }).click()
+    await laptop.getByLabel('Password').fill(PASSWORD)
+    await laptop.getByRole('button', { name: 'Continue' }).click()
+    await laptop.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor()
+    secret = await laptop.getByTestId('totp-secret').innerText()
+    assert.match(secret, /^[A-Z2-7]{32}$/)
+    await laptop.getByLabel('Code from the app').fill(totp(secret, Date.now()))
+    await laptop.getByRole('button', { name: 'Turn on' }).click()
+    await laptop.getByTestId('recovery-codes').waitFor()
+    recoveryCodes = await laptop.getByTestId('recovery-codes').locator('li').allInnerTexts()
+    assert.ok(recoveryCodes.length >= 10, `${recoveryCodes.length} recovery codes`)
+    await laptop.screenshot({ path: new URL('two-step-codes.png', SCREENSHOTS).pathname, fullPage: true })
+    await laptop.getByRole('button', { name: 'I saved them' }).click()
+    assert.match(await laptop.getByTestId('two-step-status').innerText(), /^On/)
+  })
+
+  it('signs out and back in with a code from the app', async () => {
+    await laptop.getByRole('button', { name: 'Sign out', exact: true }).click()
+    await expectSignInPage(laptop)
+    // The enrolment used this time step's code; the next step's is accepted (±1 step).
+    await signIn(laptop, { second: { code: totp(secret, Date.now() + 30_000) } })
+    await expectAccountPage(laptop)
+  })
+
   it('signs out of this browser only', async () => {
-    await signIn(phone)
+    await signIn(phone, { second: { recovery: recoveryCodes[0] } })
     await expectAccountPage(phone)
     await laptop.getByRole('button', { name: 'Sign out', exact: true }).click()
     await expectSignInPage(laptop)
@@ -137,7 +198,7 @@ describe('sessions', { timeout: 120_000 }, () => {
   })
 
   it('signs out everywhere', async () => {
-    await signIn(laptop)
+    await signIn(laptop, { second: { recovery: recoveryCodes[1] } })
     await expectAccountPage(laptop)
     await laptop.getByRole('button', { name: 'Sign out everywhere' }).click()
     await expectSignInPage(laptop)

@@ -1,6 +1,7 @@
 //! The SPA in a real headless Chromium (Debian's), driven by playwright-core, against the
 //! whole running system: a person registers through the page; a person signs in, stays
-//! signed in across a reload, signs out, and signs out everywhere.
+//! signed in across a reload, enrols two-step sign-in, signs in with a code and with
+//! recovery codes, signs out, and signs out everywhere.
 
 use crate::support::TestEnv;
 use projections::users::queries;
@@ -72,13 +73,30 @@ async fn a_person_registers_through_the_page() {
 }
 
 #[tokio::test]
-async fn a_person_signs_in_stays_signed_in_and_signs_out_everywhere() {
+async fn a_person_signs_in_enrols_two_step_sign_in_and_signs_out_everywhere() {
     let env = TestEnv::new().await;
     let (running, url) = env.start_all().await;
     let handle = format!("e2e_{}", &env.database[7..15]);
     run_e2e("session.e2e.mjs", &url, &handle).await;
 
-    // Three sign-ins, each ended: one by signing out, two by signing out everywhere.
+    // Four sign-ins: by password, then with a code, then twice with recovery codes.
+    let methods: Vec<String> = sqlx::query_scalar(
+        "select payload -> 'SessionStarted' ->> 'method' from events
+          where event_type = 'SessionStarted' order by position",
+    )
+    .fetch_all(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        methods,
+        vec![
+            "password",
+            "password_and_totp",
+            "password_and_recovery_code",
+            "password_and_recovery_code"
+        ]
+    );
+    // Each ended: two by signing out, two by signing out everywhere.
     let ended: Vec<String> = sqlx::query_scalar(
         "select payload -> 'SessionEnded' ->> 'reason' from events
           where event_type = 'SessionEnded' order by position",
@@ -89,6 +107,7 @@ async fn a_person_signs_in_stays_signed_in_and_signs_out_everywhere() {
     assert_eq!(
         ended,
         vec![
+            "signed_out",
             "signed_out",
             "signed_out_everywhere",
             "signed_out_everywhere"

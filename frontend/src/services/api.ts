@@ -126,11 +126,28 @@ export interface AccessTokenResponse {
   role: 'user' | 'admin'
 }
 
+export interface SecondFactorRequired {
+  second_factor_required: true
+  second_step_token: string
+  expires_in: number
+}
+
 export interface Me {
   user_id: string
   handle: string
   email: string | null
   role: 'user' | 'admin'
+  second_factor: boolean
+}
+
+export interface SecondFactorSetup {
+  secret: string
+  otpauth_uri: string
+  qr: { size: number; rows: string[] }
+}
+
+export interface RecoveryCodes {
+  recovery_codes: string[]
 }
 
 export interface SessionView {

@@ -14,6 +14,7 @@ import {
   ApiError,
   request,
   type AccessTokenResponse,
+  type SecondFactorRequired,
   type Method,
   type RequestOptions,
 } from './api'
@@ -85,8 +86,33 @@ export async function restore(): Promise<boolean> {
   }
 }
 
-export async function signIn(email: string, password: string): Promise<void> {
-  adopt(await request<AccessTokenResponse>('POST', '/api/auth/login', { email, password }))
+/** What a correct password leads to: signed in, or a second step with this token. */
+export type SignInResult = { signedIn: true } | { signedIn: false; secondStepToken: string }
+
+export async function signIn(email: string, password: string): Promise<SignInResult> {
+  const reply = await request<AccessTokenResponse | SecondFactorRequired>('POST', '/api/auth/login', {
+    email,
+    password,
+  })
+  if ('second_factor_required' in reply) {
+    return { signedIn: false, secondStepToken: reply.second_step_token }
+  }
+  adopt(reply)
+  state.restored = true
+  return { signedIn: true }
+}
+
+/** The second step of a sign-in: a code from the app, or a recovery code. */
+export async function completeSignIn(
+  secondStepToken: string,
+  proof: { code: string } | { recovery_code: string },
+): Promise<void> {
+  adopt(
+    await request<AccessTokenResponse>('POST', '/api/auth/login/second-factor', {
+      second_step_token: secondStepToken,
+      ...proof,
+    }),
+  )
   state.restored = true
 }
 

@@ -67,6 +67,40 @@ describe('LoginView', () => {
     expect(push).not.toHaveBeenCalled()
   })
 
+  it('asks for a code after the password when the account has two-step sign-in', async () => {
+    push.mockReset()
+    query = {}
+    const fetchMock = mockFetch(
+      jsonResponse(200, { second_factor_required: true, second_step_token: 'step-token', expires_in: 300 }),
+      jsonResponse(401, { code: 'invalid_credentials', message: 'The email or password is not right.' }),
+      jsonResponse(200, { access_token: 'at', token_type: 'Bearer', expires_in: 600, user_id: 'u', role: 'user' }),
+    )
+
+    const wrapper = await submit('ada@example.test', 'correct horse battery staple')
+    expect(push).not.toHaveBeenCalled()
+    const code = wrapper.get('#login-code')
+    expect(code.attributes('autocomplete')).toBe('one-time-code')
+    expect(document.activeElement).toBe(code.element)
+
+    await code.setValue('000000')
+    await wrapper.get('form').trigger('submit')
+    await flushPromises()
+    expect(wrapper.get('[role="alert"]').text()).toContain('That code is not right')
+
+    await wrapper.get('button[type="button"]').trigger('click')
+    await wrapper.get('#login-code').setValue('abcde-fghij')
+    await wrapper.get('form').trigger('submit')
+    await flushPromises()
+
+    const last = fetchMock.mock.calls[2]!
+    expect(last[0]).toBe('/api/auth/login/second-factor')
+    expect(JSON.parse(last[1]?.body as string)).toEqual({
+      second_step_token: 'step-token',
+      recovery_code: 'abcde-fghij',
+    })
+    expect(push).toHaveBeenCalledWith('/account')
+  })
+
   it('asks for both fields before calling the server', async () => {
     const fetchMock = mockFetch()
     const wrapper = await submit('', '')
