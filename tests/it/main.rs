@@ -13,6 +13,7 @@ mod support;
 mod api;
 mod auth;
 mod browser;
+mod canary;
 mod cli;
 mod compose;
 mod consistency;
