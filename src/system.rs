@@ -7,6 +7,7 @@ use anyhow::Context;
 use api::auth::AccessTokens;
 use api::{ApiConfig, AppState};
 use async_nats::jetstream;
+use commands::accounts::Accounts;
 use commands::auth::sessions::Sessions;
 use commands::auth::sign_in::SignIns;
 use commands::registration::Registrations;
@@ -166,6 +167,13 @@ pub async fn start(
         let store = EventStore::new(pool.clone());
         let hasher = PasswordHasher::default();
         let sessions = Sessions::new(pool.clone(), clock.clone(), settings.session_policy());
+        let sign_ins = SignIns::new(
+            store.clone(),
+            keys.clone(),
+            hasher.clone(),
+            sessions.clone(),
+            clock.clone(),
+        );
         let state = AppState {
             pool: pool.clone(),
             nats: nats.clone(),
@@ -175,11 +183,13 @@ pub async fn start(
                 hasher.clone(),
                 clock.clone(),
             ),
-            sign_ins: SignIns::new(
+            sign_ins: sign_ins.clone(),
+            accounts: Accounts::new(
                 store.clone(),
                 keys.clone(),
-                hasher,
+                hasher.clone(),
                 sessions.clone(),
+                sign_ins,
                 clock.clone(),
             ),
             sessions,

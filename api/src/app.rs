@@ -1,12 +1,13 @@
 //! The router, its middleware and its state.
 
 use crate::auth::AccessTokens;
-use crate::routes::{account, auth, handles, ops, second_factor, sessions};
+use crate::routes::{account, admin, auth, handles, ops, second_factor, sessions};
 use crate::{openapi, ApiError};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderName, HeaderValue};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
+use commands::accounts::Accounts;
 use commands::auth::sessions::Sessions;
 use commands::auth::sign_in::SignIns;
 use commands::registration::Registrations;
@@ -55,6 +56,7 @@ pub struct AppState {
     pub keys: KeyRing,
     pub sign_ins: SignIns,
     pub sessions: Sessions,
+    pub accounts: Accounts,
     pub tokens: AccessTokens,
     pub models: Vec<Arc<dyn ReadModel>>,
     pub clock: Arc<dyn Clock>,
@@ -108,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/logout", post(sessions::logout))
         .route("/auth/logout-all", post(sessions::logout_all))
         .route("/me", get(account::me))
+        .route("/account/password", post(account::change_password))
         .route("/account/second-factor/setup", post(second_factor::setup))
         .route(
             "/account/second-factor/confirm",
@@ -122,6 +125,15 @@ pub fn router(state: AppState) -> Router {
             post(second_factor::disable),
         )
         .route("/sessions", get(account::list_sessions))
+        .route(
+            "/admin/users",
+            get(admin::list_users).post(admin::create_user),
+        )
+        .route("/admin/users/{user_id}/disable", post(admin::disable))
+        .route("/admin/users/{user_id}/enable", post(admin::enable))
+        .route("/admin/users/{user_id}/role", put(admin::set_role))
+        .route("/admin/users/{user_id}/quota", put(admin::set_quota))
+        .route("/admin/users/{user_id}/ai", put(admin::assign_ai))
         .route("/sessions/{session_id}", delete(account::end_session))
         .route("/handles/{handle}", get(handles::availability))
         .route("/openapi.json", get(openapi::document))

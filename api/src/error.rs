@@ -31,6 +31,12 @@ pub enum ApiError {
     /// 401: the email or password is wrong (one answer for both; SECURITY 4).
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// 403: the right password for an account an admin disabled.
+    #[error("account disabled")]
+    AccountDisabled,
+    /// 403: signed in, but this needs an administrator.
+    #[error("forbidden")]
+    Forbidden,
     /// 403: a cookie route called from another site (SECURITY 12).
     #[error("cross-site request")]
     CrossSite,
@@ -114,6 +120,16 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",
                 "The email or password is not right.".into(),
+            ),
+            ApiError::AccountDisabled => (
+                StatusCode::FORBIDDEN,
+                "account_disabled",
+                "This account has been disabled. Contact your administrator.".into(),
+            ),
+            ApiError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Only administrators can do this.".into(),
             ),
             ApiError::CrossSite => (
                 StatusCode::FORBIDDEN,

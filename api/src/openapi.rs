@@ -15,6 +15,14 @@ use utoipa::OpenApi;
         crate::routes::account::me,
         crate::routes::account::list_sessions,
         crate::routes::account::end_session,
+        crate::routes::account::change_password,
+        crate::routes::admin::list_users,
+        crate::routes::admin::create_user,
+        crate::routes::admin::disable,
+        crate::routes::admin::enable,
+        crate::routes::admin::set_role,
+        crate::routes::admin::set_quota,
+        crate::routes::admin::assign_ai,
         crate::routes::second_factor::setup,
         crate::routes::second_factor::confirm,
         crate::routes::second_factor::regenerate,
@@ -25,7 +33,7 @@ use utoipa::OpenApi;
         crate::routes::ops::metrics,
     ),
     components(schemas(crate::error::ErrorBody)),
-    tags((name = "auth", description = "Registration, sign-in and sessions"), (name = "account", description = "The signed-in person's account"), (name = "ops", description = "Operations"))
+    tags((name = "auth", description = "Registration, sign-in and sessions"), (name = "account", description = "The signed-in person's account"), (name = "admin", description = "User management for administrators"), (name = "ops", description = "Operations"))
 )]
 pub struct ApiDoc;
 

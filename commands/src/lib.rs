@@ -5,6 +5,7 @@
 //! in-process query dispatch: projections are fed from the relay, which cannot lose
 //! events to a crash between commit and dispatch.
 
+pub mod accounts;
 mod adapter;
 pub mod auth;
 mod error;

@@ -35,6 +35,8 @@ pub enum EndReason {
     PasswordReset,
     SecondFactorChanged,
     AccountDisabled,
+    /// An admin changed the account's role: tokens carrying the old role must go.
+    RoleChanged,
     AccountDeleted,
 }
 
@@ -48,6 +50,7 @@ impl EndReason {
             EndReason::PasswordReset => "password_reset",
             EndReason::SecondFactorChanged => "second_factor_changed",
             EndReason::AccountDisabled => "account_disabled",
+            EndReason::RoleChanged => "role_changed",
             EndReason::AccountDeleted => "account_deleted",
         }
     }
@@ -61,6 +64,7 @@ impl EndReason {
             EndReason::PasswordReset,
             EndReason::SecondFactorChanged,
             EndReason::AccountDisabled,
+            EndReason::RoleChanged,
             EndReason::AccountDeleted,
         ]
         .into_iter()

@@ -1,5 +1,5 @@
-//! The `users` read model: one row per account, for handle lookups and (later) sign-in
-//! and admin listings.
+//! The `users` read model: one row per account, for handle lookups and the admins' user
+//! list (ADM-1): role, status, second factor, quota and AI assignment. Never documents.
 //!
 //! The email arrives sealed; it is opened here with the owner's data key. Once the key is
 //! shredded the row keeps a NULL email, and a rebuild produces the same.
@@ -34,7 +34,7 @@ impl ReadModel for UsersModel {
     }
 
     fn schema_version(&self) -> i32 {
-        1
+        2
     }
 
     fn tables_sql(&self, schema: &str) -> String {
@@ -46,7 +46,13 @@ impl ReadModel for UsersModel {
                email text,
                email_lookup text not null,
                role text not null,
-               registered_at timestamptz not null
+               registered_at timestamptz not null,
+               disabled boolean not null default false,
+               second_factor boolean not null default false,
+               -- NULL: the server's default quota / AI provider and model.
+               quota_bytes bigint,
+               ai_provider text,
+               ai_model text
              );"
         )
     }
@@ -66,6 +72,7 @@ impl ReadModel for UsersModel {
     ) -> BoxFuture<'a, Result<(), ApplyError>> {
         Box::pin(async move {
             let mut registrations: Vec<(UserRegistered, i64)> = Vec::with_capacity(events.len());
+            let mut changes: Vec<UserEvent> = Vec::new();
             for event in events {
                 let decoded: UserEvent = event.decode().map_err(|error| ApplyError::Poison {
                     position: event.position,
@@ -75,16 +82,76 @@ impl ReadModel for UsersModel {
                     UserEvent::UserRegistered(registered) => {
                         registrations.push((registered, event.position))
                     }
-                    // Second factors are not part of this model.
-                    UserEvent::SecondFactorEnabled(_)
-                    | UserEvent::SecondFactorDisabled(_)
-                    | UserEvent::RecoveryCodesRegenerated(_) => {}
+                    UserEvent::PasswordChanged(_) | UserEvent::RecoveryCodesRegenerated(_) => {}
+                    change => changes.push(change),
                 }
             }
-            self.insert_registrations(connection, schema, registrations)
-                .await
+            self.insert_registrations(&mut *connection, schema, registrations)
+                .await?;
+            for change in changes {
+                apply_change(&mut *connection, schema, change).await?;
+            }
+            Ok(())
         })
     }
+}
+
+/// One change to an existing row, in log order.
+async fn apply_change(
+    connection: &mut PgConnection,
+    schema: &str,
+    change: UserEvent,
+) -> Result<(), ApplyError> {
+    // (user, SET clause, $2 text, $3 text, $4 bigint)
+    type Change = (
+        Uuid,
+        &'static str,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+    );
+    let (user_id, set, text, more_text, number): Change = match change {
+        UserEvent::UserDisabled(e) => (e.user_id, "disabled = true", None, None, None),
+        UserEvent::UserEnabled(e) => (e.user_id, "disabled = false", None, None, None),
+        UserEvent::SecondFactorEnabled(e) => (e.user_id, "second_factor = true", None, None, None),
+        UserEvent::SecondFactorDisabled(e) => {
+            (e.user_id, "second_factor = false", None, None, None)
+        }
+        UserEvent::RoleChanged(e) => (
+            e.user_id,
+            "role = $2",
+            Some(e.role.as_str().into()),
+            None,
+            None,
+        ),
+        UserEvent::QuotaSet(e) => (
+            e.user_id,
+            "quota_bytes = $4",
+            None,
+            None,
+            e.bytes.and_then(|bytes| i64::try_from(bytes).ok()),
+        ),
+        UserEvent::AiModelAssigned(e) => (
+            e.user_id,
+            "ai_provider = $2, ai_model = $3",
+            e.provider.map(|provider| provider.as_str().to_owned()),
+            e.model.map(String::from),
+            None,
+        ),
+        UserEvent::UserRegistered(_)
+        | UserEvent::PasswordChanged(_)
+        | UserEvent::RecoveryCodesRegenerated(_) => return Ok(()),
+    };
+    sqlx::query(&format!(
+        "update {schema}.users set {set} where user_id = $1"
+    ))
+    .bind(user_id)
+    .bind(text)
+    .bind(more_text)
+    .bind(number)
+    .execute(connection)
+    .await?;
+    Ok(())
 }
 
 impl UsersModel {
@@ -180,7 +247,14 @@ pub struct UserRow {
     pub email: Option<String>,
     pub role: String,
     pub registered_at: chrono::DateTime<chrono::Utc>,
+    pub disabled: bool,
+    pub second_factor: bool,
+    pub quota_bytes: Option<i64>,
+    pub ai_provider: Option<String>,
+    pub ai_model: Option<String>,
 }
+
+const ROW_COLUMNS: &str = "user_id, handle, email, role, registered_at, disabled, second_factor, quota_bytes, ai_provider, ai_model";
 
 /// Queries the API runs against the live model.
 pub mod queries {
@@ -202,7 +276,7 @@ pub mod queries {
         handle: &str,
     ) -> Result<Option<UserRow>, sqlx::Error> {
         sqlx::query_as(&format!(
-            "select user_id, handle, email, role, registered_at from {}.users where handle = $1",
+            "select {ROW_COLUMNS} from {}.users where handle = $1",
             live_schema(UsersModel::NAME)
         ))
         .bind(handle)
@@ -213,9 +287,53 @@ pub mod queries {
     /// Every user, ordered by handle (for equivalence checks and admin listings).
     pub async fn all_in(pool: &PgPool, schema: &str) -> Result<Vec<UserRow>, sqlx::Error> {
         sqlx::query_as(&format!(
-            "select user_id, handle, email, role, registered_at from {schema}.users order by handle"
+            "select {ROW_COLUMNS} from {schema}.users order by handle"
         ))
         .fetch_all(pool)
         .await
+    }
+
+    pub async fn find_by_id(pool: &PgPool, user_id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "select {ROW_COLUMNS} from {}.users where user_id = $1",
+            live_schema(UsersModel::NAME)
+        ))
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
+    }
+
+    /// One page of users whose handle or email contains `search`, ordered by handle, and
+    /// how many match in all.
+    pub async fn page(
+        pool: &PgPool,
+        search: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<UserRow>, i64), sqlx::Error> {
+        let schema = live_schema(UsersModel::NAME);
+        let pattern = search.map(|text| {
+            let escaped = text
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{}%", escaped.to_lowercase())
+        });
+        let filter = "($1::text is null or handle like $1 or lower(email) like $1)";
+        let rows = sqlx::query_as(&format!(
+            "select {ROW_COLUMNS} from {schema}.users where {filter} order by handle limit $2 offset $3"
+        ))
+        .bind(&pattern)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?;
+        let total = sqlx::query_scalar(&format!(
+            "select count(*) from {schema}.users where {filter}"
+        ))
+        .bind(&pattern)
+        .fetch_one(pool)
+        .await?;
+        Ok((rows, total))
     }
 }

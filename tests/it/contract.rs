@@ -284,3 +284,79 @@ async fn session_sign_in_and_second_factor_events_match_the_asyncapi_document() 
     }
     running.stop().await;
 }
+
+#[tokio::test]
+async fn account_administration_events_match_the_asyncapi_document() {
+    use crate::support::auth::{sign_in, PASSWORD};
+    let env = TestEnv::new().await;
+    crate::support::register_as(&env.registrations(), "root", Role::Admin).await;
+    let (ann_id, _) = env.register("ann").await;
+    let (running, url) = env.start_all().await;
+    let client = reqwest::Client::new();
+    let ann = sign_in(&client, &url, "ann").await;
+    let changed = client
+        .post(format!("{url}/api/account/password"))
+        .bearer_auth(&ann.access)
+        .json(&json!({"current_password": PASSWORD, "new_password": "another long passphrase"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(changed.status().is_success());
+    let root = sign_in(&client, &url, "root").await;
+    for (method, path, body) in [
+        ("POST", "disable", json!({})),
+        ("POST", "enable", json!({})),
+        ("PUT", "role", json!({"role": "admin"})),
+        ("PUT", "quota", json!({"bytes": null})),
+        ("PUT", "ai", json!({"provider": "offline", "model": null})),
+    ] {
+        let target = format!("{url}/api/admin/users/{ann_id}/{path}");
+        let request = if method == "PUT" {
+            client.put(target)
+        } else {
+            client.post(target)
+        };
+        let response = request
+            .bearer_auth(&root.access)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+    }
+    let count: i64 = sqlx::query_scalar("select count(*) from events")
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
+    env.eventually("every event is on the stream", || async {
+        env.stream_len().await == u64::try_from(count).unwrap()
+    })
+    .await;
+    let document = asyncapi();
+    let mut seen = std::collections::BTreeSet::new();
+    for (_, message) in env.stream_events().await {
+        let body: Value = serde_json::from_slice(&message.payload).unwrap();
+        let event_type = body["event_type"].as_str().unwrap().to_owned();
+        let validator = validator(
+            &document,
+            &format!("/components/messages/{event_type}/payload"),
+        );
+        assert_valid(&validator, &body, &event_type);
+        seen.insert(event_type);
+    }
+    for event_type in [
+        "PasswordChanged",
+        "UserDisabled",
+        "UserEnabled",
+        "RoleChanged",
+        "QuotaSet",
+        "AiModelAssigned",
+    ] {
+        assert!(seen.contains(event_type), "no {event_type} in {seen:?}");
+    }
+    running.stop().await;
+}

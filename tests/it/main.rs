@@ -10,6 +10,7 @@
 
 mod support;
 
+mod admin;
 mod api;
 mod auth;
 mod browser;

@@ -68,3 +68,23 @@ impl FromRequestParts<AppState> for Authenticated {
         })
     }
 }
+
+/// An administrator behind a request (ADM-1). Anyone else signed in gets a 403.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Authenticated);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let who = Authenticated::from_request_parts(parts, state).await?;
+        if who.is_admin() {
+            Ok(Self(who))
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+}

@@ -7,7 +7,7 @@ pub mod cookie;
 pub mod csrf;
 pub mod tokens;
 
-pub use authenticated::Authenticated;
+pub use authenticated::{Admin, Authenticated};
 pub use client::Client;
 pub use csrf::SameOrigin;
 pub use tokens::AccessTokens;

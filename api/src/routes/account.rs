@@ -162,3 +162,57 @@ pub async fn end_session(
         Err(ApiError::NotFound)
     }
 }
+
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChangeRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Change the password. Every other session ends; this one stays.
+#[utoipa::path(
+    post, path = "/api/account/password", tag = "account",
+    security(("bearer" = [])),
+    request_body = PasswordChangeRequest,
+    responses(
+        (status = 204, description = "Changed; other sessions ended"),
+        (status = 400, description = "Wrong current password, or the new one is refused", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many wrong passwords", body = crate::error::ErrorBody),
+    )
+)]
+pub async fn change_password(
+    State(state): State<AppState>,
+    who: Authenticated,
+    client: crate::auth::Client,
+    correlation: Correlation,
+    crate::extract::ApiJson(request): crate::extract::ApiJson<PasswordChangeRequest>,
+) -> Result<StatusCode, ApiError> {
+    use commands::accounts::AccountError;
+    let field = |name: &'static str, message: String| ApiError::InvalidInput {
+        fields: std::collections::BTreeMap::from([(name, message)]),
+    };
+    state
+        .accounts
+        .change_password(
+            who.user_id,
+            who.session_id,
+            &request.current_password,
+            &request.new_password,
+            client.address,
+            &correlation.meta(who.actor()),
+        )
+        .await
+        .map_err(|error| match error {
+            AccountError::WrongPassword => {
+                field("current_password", "That is not your password.".into())
+            }
+            AccountError::WeakPassword(problem) => field("new_password", problem.to_string()),
+            AccountError::Throttled(wait) => ApiError::Throttled {
+                retry_after_seconds: wait.num_seconds() + 1,
+            },
+            AccountError::Conflict => ApiError::Conflict,
+            other => ApiError::internal(other),
+        })?;
+    Ok(StatusCode::NO_CONTENT)
+}

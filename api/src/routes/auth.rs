@@ -69,7 +69,7 @@ pub async fn register(
     }
 }
 
-fn invalid(problems: RegistrationProblems) -> ApiError {
+pub(crate) fn invalid(problems: RegistrationProblems) -> ApiError {
     let mut fields = BTreeMap::new();
     if let Some(problem) = problems.email {
         fields.insert("email", problem.to_string());

@@ -1,6 +1,7 @@
 //! One module per resource.
 
 pub mod account;
+pub mod admin;
 pub mod auth;
 pub mod handles;
 pub mod ops;

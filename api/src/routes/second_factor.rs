@@ -67,6 +67,7 @@ fn reauth_error(error: SignInError) -> ApiError {
         SignInError::Throttled(wait) => ApiError::Throttled {
             retry_after_seconds: wait.num_seconds() + 1,
         },
+        SignInError::Disabled => ApiError::AccountDisabled,
         SignInError::Internal(detail) => ApiError::Internal(detail),
     }
 }

@@ -103,6 +103,7 @@ fn sign_in_error(error: SignInError) -> ApiError {
         SignInError::Throttled(wait) => ApiError::Throttled {
             retry_after_seconds: wait.num_seconds() + 1,
         },
+        SignInError::Disabled => ApiError::AccountDisabled,
         SignInError::Internal(detail) => ApiError::Internal(detail),
     }
 }

@@ -50,6 +50,9 @@ pub enum SignInError {
     /// Unknown account or wrong password: one answer for both.
     #[error("the email or password is not right")]
     InvalidCredentials,
+    /// The right password for an account an admin has disabled.
+    #[error("the account is disabled")]
+    Disabled,
     /// Too many failures: try again after this long.
     #[error("too many attempts")]
     Throttled(Duration),
@@ -156,6 +159,9 @@ impl SignIns {
             .clear(&account_bucket)
             .await
             .map_err(internal)?;
+        if account.user.is_disabled() {
+            return Err(SignInError::Disabled);
+        }
         let second_factor = self
             .second_factors
             .is_enabled(account.user_id)

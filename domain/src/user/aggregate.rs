@@ -1,5 +1,9 @@
 //! The user aggregate's commands, events and decisions.
 
+use super::administration::{
+    AiModelAssigned, AiProvider, ByAdmin, ChangePassword, ModelName, PasswordChanged, QuotaSet,
+    RoleChanged, UserDisabled, UserEnabled,
+};
 use super::Handle;
 use crate::{Aggregate, DomainEvent, Sealed};
 use chrono::{DateTime, Utc};
@@ -41,6 +45,22 @@ pub struct RegisterUser {
 #[derive(Debug, Clone, PartialEq)]
 pub enum UserCommand {
     Register(RegisterUser),
+    ChangePassword(ChangePassword),
+    Disable(ByAdmin),
+    Enable(ByAdmin),
+    ChangeRole {
+        role: Role,
+        by: ByAdmin,
+    },
+    SetQuota {
+        bytes: Option<u64>,
+        by: ByAdmin,
+    },
+    AssignAiModel {
+        provider: Option<AiProvider>,
+        model: Option<ModelName>,
+        by: ByAdmin,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,6 +103,12 @@ pub enum UserEvent {
     SecondFactorEnabled(SecondFactorEnabled),
     SecondFactorDisabled(SecondFactorDisabled),
     RecoveryCodesRegenerated(RecoveryCodesRegenerated),
+    PasswordChanged(PasswordChanged),
+    UserDisabled(UserDisabled),
+    UserEnabled(UserEnabled),
+    RoleChanged(RoleChanged),
+    QuotaSet(QuotaSet),
+    AiModelAssigned(AiModelAssigned),
 }
 
 impl UserEvent {
@@ -96,6 +122,12 @@ impl DomainEvent for UserEvent {
             UserEvent::SecondFactorEnabled(_) => "SecondFactorEnabled",
             UserEvent::SecondFactorDisabled(_) => "SecondFactorDisabled",
             UserEvent::RecoveryCodesRegenerated(_) => "RecoveryCodesRegenerated",
+            UserEvent::PasswordChanged(_) => "PasswordChanged",
+            UserEvent::UserDisabled(_) => "UserDisabled",
+            UserEvent::UserEnabled(_) => "UserEnabled",
+            UserEvent::RoleChanged(_) => "RoleChanged",
+            UserEvent::QuotaSet(_) => "QuotaSet",
+            UserEvent::AiModelAssigned(_) => "AiModelAssigned",
         }
     }
 
@@ -112,6 +144,18 @@ pub enum UserError {
     /// 409: the account exists already (a retried or replayed command).
     #[error("this account is already registered")]
     AlreadyRegistered,
+    /// 404: there is no such account.
+    #[error("there is no such account")]
+    NotRegistered,
+    #[error("the account is disabled already")]
+    AlreadyDisabled,
+    #[error("the account is not disabled")]
+    NotDisabled,
+    #[error("the account has that role already")]
+    SameRole,
+    /// Admins cannot disable or demote themselves (and so lock everyone out).
+    #[error("admins cannot do this to their own account")]
+    OwnAccount,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
@@ -123,6 +167,8 @@ pub struct User {
     password_hash: Option<Sealed>,
     #[serde(default)]
     second_factor: bool,
+    #[serde(default)]
+    disabled: bool,
 }
 
 impl User {
@@ -147,6 +193,10 @@ impl User {
         self.email.as_ref()
     }
 
+    pub fn is_disabled(&self) -> bool {
+        self.disabled
+    }
+
     /// Whether sign-in needs a second factor.
     pub fn has_second_factor(&self) -> bool {
         self.second_factor
@@ -166,21 +216,79 @@ impl Aggregate for User {
     type Services = ();
 
     fn handle(&self, command: UserCommand, _services: &()) -> Result<Vec<UserEvent>, UserError> {
+        let Some(user_id) = self.user_id else {
+            return match command {
+                UserCommand::Register(register) => Ok(vec![Self::registered(register)]),
+                _ => Err(UserError::NotRegistered),
+            };
+        };
+        let not_self = |by: &ByAdmin| {
+            if by.admin_id == user_id {
+                Err(UserError::OwnAccount)
+            } else {
+                Ok(())
+            }
+        };
         match command {
-            UserCommand::Register(register) => {
-                if self.is_registered() {
-                    return Err(UserError::AlreadyRegistered);
-                }
-                Ok(vec![UserEvent::UserRegistered(UserRegistered {
-                    user_id: register.user_id,
-                    handle: register.handle,
-                    email: register.email,
-                    email_lookup: register.email_lookup,
-                    password_hash: register.password_hash,
-                    role: register.role,
-                    registered_at: register.at,
+            UserCommand::Register(_) => Err(UserError::AlreadyRegistered),
+            UserCommand::ChangePassword(change) => {
+                Ok(vec![UserEvent::PasswordChanged(PasswordChanged {
+                    user_id,
+                    password_hash: change.password_hash,
+                    reason: change.reason,
+                    changed_at: change.at,
                 })])
             }
+            UserCommand::Disable(by) => {
+                not_self(&by)?;
+                if self.disabled {
+                    return Err(UserError::AlreadyDisabled);
+                }
+                Ok(vec![UserEvent::UserDisabled(UserDisabled {
+                    user_id,
+                    by: by.admin_id,
+                    disabled_at: by.at,
+                })])
+            }
+            UserCommand::Enable(by) => {
+                if !self.disabled {
+                    return Err(UserError::NotDisabled);
+                }
+                Ok(vec![UserEvent::UserEnabled(UserEnabled {
+                    user_id,
+                    by: by.admin_id,
+                    enabled_at: by.at,
+                })])
+            }
+            UserCommand::ChangeRole { role, by } => {
+                not_self(&by)?;
+                if self.role == Some(role) {
+                    return Err(UserError::SameRole);
+                }
+                Ok(vec![UserEvent::RoleChanged(RoleChanged {
+                    user_id,
+                    role,
+                    by: by.admin_id,
+                    changed_at: by.at,
+                })])
+            }
+            UserCommand::SetQuota { bytes, by } => Ok(vec![UserEvent::QuotaSet(QuotaSet {
+                user_id,
+                bytes,
+                by: by.admin_id,
+                set_at: by.at,
+            })]),
+            UserCommand::AssignAiModel {
+                provider,
+                model,
+                by,
+            } => Ok(vec![UserEvent::AiModelAssigned(AiModelAssigned {
+                user_id,
+                provider,
+                model,
+                by: by.admin_id,
+                assigned_at: by.at,
+            })]),
         }
     }
 
@@ -195,8 +303,28 @@ impl Aggregate for User {
             }
             UserEvent::SecondFactorEnabled(_) => self.second_factor = true,
             UserEvent::SecondFactorDisabled(_) => self.second_factor = false,
-            UserEvent::RecoveryCodesRegenerated(_) => {}
+            UserEvent::PasswordChanged(changed) => self.password_hash = Some(changed.password_hash),
+            UserEvent::UserDisabled(_) => self.disabled = true,
+            UserEvent::UserEnabled(_) => self.disabled = false,
+            UserEvent::RoleChanged(changed) => self.role = Some(changed.role),
+            UserEvent::RecoveryCodesRegenerated(_)
+            | UserEvent::QuotaSet(_)
+            | UserEvent::AiModelAssigned(_) => {}
         }
+    }
+}
+
+impl User {
+    fn registered(register: RegisterUser) -> UserEvent {
+        UserEvent::UserRegistered(UserRegistered {
+            user_id: register.user_id,
+            handle: register.handle,
+            email: register.email,
+            email_lookup: register.email_lookup,
+            password_hash: register.password_hash,
+            role: register.role,
+            registered_at: register.at,
+        })
     }
 }
 
@@ -204,6 +332,7 @@ impl Aggregate for User {
 mod tests {
     use super::*;
     use crate::testing::AggregateTest;
+    use crate::user::PasswordChangeReason;
     use chrono::TimeZone;
 
     fn register(role: Role) -> RegisterUser {
@@ -261,6 +390,153 @@ mod tests {
         user.apply(registered(Role::Admin));
         assert!(user.is_registered());
         assert_eq!(user.role(), Some(Role::Admin));
+    }
+
+    fn admin_at(minute: u32) -> ByAdmin {
+        ByAdmin {
+            admin_id: Uuid::from_u128(1),
+            at: Utc.with_ymd_and_hms(2026, 11, 23, 10, minute, 0).unwrap(),
+        }
+    }
+
+    fn disabled() -> UserEvent {
+        UserEvent::UserDisabled(UserDisabled {
+            user_id: Uuid::from_u128(7),
+            by: Uuid::from_u128(1),
+            disabled_at: admin_at(0).at,
+        })
+    }
+
+    #[test]
+    fn an_admin_disables_and_enables_an_account() {
+        AggregateTest::<User>::with(())
+            .given(vec![registered(Role::User)])
+            .when(UserCommand::Disable(admin_at(0)))
+            .then_expect_events(vec![disabled()]);
+        AggregateTest::<User>::with(())
+            .given(vec![registered(Role::User), disabled()])
+            .when(UserCommand::Disable(admin_at(1)))
+            .then_expect_error(UserError::AlreadyDisabled);
+        AggregateTest::<User>::with(())
+            .given(vec![registered(Role::User), disabled()])
+            .when(UserCommand::Enable(admin_at(2)))
+            .then_expect_events(vec![UserEvent::UserEnabled(UserEnabled {
+                user_id: Uuid::from_u128(7),
+                by: Uuid::from_u128(1),
+                enabled_at: admin_at(2).at,
+            })]);
+        AggregateTest::<User>::with(())
+            .given(vec![registered(Role::User)])
+            .when(UserCommand::Enable(admin_at(2)))
+            .then_expect_error(UserError::NotDisabled);
+    }
+
+    #[test]
+    fn admins_cannot_disable_or_demote_themselves() {
+        let own = ByAdmin {
+            admin_id: Uuid::from_u128(7),
+            at: admin_at(0).at,
+        };
+        AggregateTest::<User>::with(())
+            .given(vec![registered(Role::Admin)])
+            .when(UserCommand::Disable(own))
+            .then_expect_error(UserError::OwnAccount);
+        AggregateTest::<User>::with(())
+            .given(vec![registered(Role::Admin)])
+            .when(UserCommand::ChangeRole {
+                role: Role::User,
+                by: own,
+            })
+            .then_expect_error(UserError::OwnAccount);
+    }
+
+    #[test]
+    fn roles_change_only_to_a_different_role() {
+        AggregateTest::<User>::with(())
+            .given(vec![registered(Role::User)])
+            .when(UserCommand::ChangeRole {
+                role: Role::Admin,
+                by: admin_at(3),
+            })
+            .then_expect_events(vec![UserEvent::RoleChanged(RoleChanged {
+                user_id: Uuid::from_u128(7),
+                role: Role::Admin,
+                by: Uuid::from_u128(1),
+                changed_at: admin_at(3).at,
+            })]);
+        AggregateTest::<User>::with(())
+            .given(vec![registered(Role::User)])
+            .when(UserCommand::ChangeRole {
+                role: Role::User,
+                by: admin_at(3),
+            })
+            .then_expect_error(UserError::SameRole);
+    }
+
+    #[test]
+    fn nothing_but_registration_happens_to_an_unknown_account() {
+        AggregateTest::<User>::with(())
+            .given_no_previous_events()
+            .when(UserCommand::Disable(admin_at(0)))
+            .then_expect_error(UserError::NotRegistered);
+        AggregateTest::<User>::with(())
+            .given_no_previous_events()
+            .when(UserCommand::SetQuota {
+                bytes: Some(1),
+                by: admin_at(0),
+            })
+            .then_expect_error(UserError::NotRegistered);
+    }
+
+    #[test]
+    fn a_new_password_replaces_the_old_hash() {
+        let mut user = User::default();
+        user.apply(registered(Role::User));
+        let new_hash = Sealed::from_envelope("v1.bmV3.aGFzaA".into());
+        let events = Aggregate::handle(
+            &user,
+            UserCommand::ChangePassword(ChangePassword {
+                password_hash: new_hash.clone(),
+                reason: PasswordChangeReason::Changed,
+                at: admin_at(4).at,
+            }),
+            &(),
+        )
+        .unwrap();
+        for event in events {
+            user.apply(event);
+        }
+        assert_eq!(user.password_hash(), Some(&new_hash));
+    }
+
+    #[test]
+    fn quota_and_ai_model_assignments_are_recorded() {
+        AggregateTest::<User>::with(())
+            .given(vec![registered(Role::User)])
+            .when(UserCommand::AssignAiModel {
+                provider: Some(AiProvider::Ollama),
+                model: Some(ModelName::parse("llama3.1:8b").unwrap()),
+                by: admin_at(5),
+            })
+            .then_expect_events(vec![UserEvent::AiModelAssigned(AiModelAssigned {
+                user_id: Uuid::from_u128(7),
+                provider: Some(AiProvider::Ollama),
+                model: Some(ModelName::parse("llama3.1:8b").unwrap()),
+                by: Uuid::from_u128(1),
+                assigned_at: admin_at(5).at,
+            })]);
+        AggregateTest::<User>::with(())
+            .given(vec![registered(Role::User)])
+            .when(UserCommand::SetQuota {
+                bytes: Some(500_000_000),
+                by: admin_at(6),
+            })
+            .then_expect_events(vec![UserEvent::QuotaSet(QuotaSet {
+                user_id: Uuid::from_u128(7),
+                bytes: Some(500_000_000),
+                by: Uuid::from_u128(1),
+                set_at: admin_at(6).at,
+            })]);
     }
 
     #[test]

@@ -1,10 +1,15 @@
 //! The user aggregate: an account, from registration on.
 
+mod administration;
 mod aggregate;
 mod email;
 mod handle;
 mod password;
 
+pub use administration::{
+    AiModelAssigned, AiProvider, ByAdmin, ChangePassword, ModelName, ModelNameError,
+    PasswordChangeReason, PasswordChanged, QuotaSet, RoleChanged, UserDisabled, UserEnabled,
+};
 pub use aggregate::{
     RecoveryCodesRegenerated, RegisterUser, Role, SecondFactorDisabled, SecondFactorEnabled, User,
     UserCommand, UserError, UserEvent, UserRegistered,

@@ -206,6 +206,11 @@ impl TestEnv {
 
 /// Registers `<handle>@example.test` with `registrations` (usable from spawned tasks).
 pub async fn register_with(registrations: &Registrations, handle: &str) -> (Uuid, Token) {
+    register_as(registrations, handle, Role::User).await
+}
+
+/// Registers `<handle>@example.test` with a role.
+pub async fn register_as(registrations: &Registrations, handle: &str, role: Role) -> (Uuid, Token) {
     let email = format!("{handle}@example.test");
     let form = RegistrationForm {
         email: &email,
@@ -213,7 +218,7 @@ pub async fn register_with(registrations: &Registrations, handle: &str) -> (Uuid
         password: "correct horse battery staple",
     };
     match registrations
-        .register(form, Role::User, &CommandMeta::new("test", "test"))
+        .register(form, role, &CommandMeta::new("test", "test"))
         .await
         .unwrap()
     {

@@ -1,0 +1,359 @@
+//! User management by administrators and password changes (ADM-1, ADM-4, AUTH-6;
+//! SECURITY 10, 17).
+
+use crate::support::auth::{cookie_post, login, me_status, sign_in, PASSWORD};
+use crate::support::{register_as, TestEnv};
+use domain::user::Role;
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+
+async fn users(client: &Client, url: &str, access: &str, token: Option<&str>) -> Value {
+    let mut request = client
+        .get(format!("{url}/api/admin/users"))
+        .bearer_auth(access);
+    if let Some(token) = token {
+        request = request.header("x-consistency-token", token);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+fn row<'a>(page: &'a Value, handle: &str) -> &'a Value {
+    page["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|user| user["handle"] == handle)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_admin_disables_enables_promotes_and_sets_limits_and_each_is_an_event() {
+    let env = TestEnv::new().await;
+    let (root_id, _) = register_as(&env.registrations(), "root", Role::Admin).await;
+    let (ann_id, token) = env.register("ann").await;
+    let (running, url) = env.start_all().await;
+    env.users_reach(token).await;
+    let client = Client::new();
+    let root = sign_in(&client, &url, "root").await;
+    let ann = sign_in(&client, &url, "ann").await;
+
+    // Not for ordinary people.
+    let refused = client
+        .get(format!("{url}/api/admin/users"))
+        .bearer_auth(&ann.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "forbidden");
+    let page = users(&client, &url, &root.access, None).await;
+    assert_eq!(page["total"], 2);
+    assert_eq!(row(&page, "ann")["disabled"], false);
+    assert!(row(&page, "ann").get("documents").is_none());
+
+    // Disable: ann's session stops working at once; her password no longer signs in.
+    let disabled = client
+        .post(format!("{url}/api/admin/users/{ann_id}/disable"))
+        .bearer_auth(&root.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disabled.status(), StatusCode::NO_CONTENT);
+    let token = disabled.headers()["x-consistency-token"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        me_status(&client, &url, &ann.access).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let refresh = cookie_post(&client, &url, "/api/auth/refresh", &ann.refresh).await;
+    assert_eq!(refresh.status(), StatusCode::UNAUTHORIZED);
+    let blocked = login(&client, &url, "ann@example.test", PASSWORD).await;
+    assert_eq!(blocked.status(), StatusCode::FORBIDDEN);
+    let body: Value = blocked.json().await.unwrap();
+    assert_eq!(body["code"], "account_disabled");
+    // A wrong password still looks like any wrong password.
+    let wrong = login(&client, &url, "ann@example.test", "not her password at all").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let page = users(&client, &url, &root.access, Some(&token)).await;
+    assert_eq!(row(&page, "ann")["disabled"], true);
+    let again = client
+        .post(format!("{url}/api/admin/users/{ann_id}/disable"))
+        .bearer_auth(&root.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+
+    let enabled = client
+        .post(format!("{url}/api/admin/users/{ann_id}/enable"))
+        .bearer_auth(&root.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(enabled.status(), StatusCode::NO_CONTENT);
+    let ann = sign_in(&client, &url, "ann").await;
+
+    // Promotion ends her sessions; her next sign-in carries the new role.
+    let promoted = client
+        .put(format!("{url}/api/admin/users/{ann_id}/role"))
+        .bearer_auth(&root.access)
+        .json(&json!({"role": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(promoted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        me_status(&client, &url, &ann.access).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let ann = sign_in(&client, &url, "ann").await;
+    users(&client, &url, &ann.access, None).await;
+
+    // Limits.
+    let quota = client
+        .put(format!("{url}/api/admin/users/{ann_id}/quota"))
+        .bearer_auth(&root.access)
+        .json(&json!({"bytes": 250_000_000u64}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(quota.status(), StatusCode::NO_CONTENT);
+    let ai = client
+        .put(format!("{url}/api/admin/users/{ann_id}/ai"))
+        .bearer_auth(&root.access)
+        .json(&json!({"provider": "ollama", "model": "llama3.1:8b"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ai.status(), StatusCode::NO_CONTENT);
+    let token = ai.headers()["x-consistency-token"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let page = users(&client, &url, &root.access, Some(&token)).await;
+    let ann_row = row(&page, "ann");
+    assert_eq!(ann_row["role"], "admin");
+    assert_eq!(ann_row["quota_bytes"], 250_000_000);
+    assert_eq!(ann_row["ai_provider"], "ollama");
+    assert_eq!(ann_row["ai_model"], "llama3.1:8b");
+
+    // Bad input and impossible actions.
+    for (method, path, body, status) in [
+        (
+            "PUT",
+            format!("/api/admin/users/{ann_id}/ai"),
+            json!({"provider": "skynet"}),
+            400,
+        ),
+        (
+            "PUT",
+            format!("/api/admin/users/{ann_id}/ai"),
+            json!({"model": "<script>"}),
+            400,
+        ),
+        (
+            "PUT",
+            format!("/api/admin/users/{ann_id}/quota"),
+            json!({"bytes": -1}),
+            400,
+        ),
+        (
+            "PUT",
+            format!("/api/admin/users/{ann_id}/role"),
+            json!({"role": "god"}),
+            400,
+        ),
+        (
+            "PUT",
+            format!("/api/admin/users/{root_id}/role"),
+            json!({"role": "user"}),
+            409,
+        ),
+        (
+            "POST",
+            format!("/api/admin/users/{root_id}/disable"),
+            json!({}),
+            409,
+        ),
+        (
+            "POST",
+            format!("/api/admin/users/{}/disable", uuid::Uuid::new_v4()),
+            json!({}),
+            404,
+        ),
+        (
+            "POST",
+            "/api/admin/users/not-a-uuid/disable".to_owned(),
+            json!({}),
+            400,
+        ),
+    ] {
+        let request = match method {
+            "PUT" => client.put(format!("{url}{path}")),
+            _ => client.post(format!("{url}{path}")),
+        };
+        let response = request
+            .bearer_auth(&root.access)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status, "{method} {path} {body}");
+        let error: Value = response.json().await.unwrap();
+        assert!(error["code"].is_string());
+    }
+    let bad_page = client
+        .get(format!("{url}/api/admin/users?per_page=1000"))
+        .bearer_auth(&root.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_page.status(), StatusCode::BAD_REQUEST);
+
+    // Every admin action is an event naming the admin.
+    let actions: Vec<(String, String)> = sqlx::query_as(
+        "select event_type, metadata ->> 'actor' from events
+          where aggregate_type = 'user' and aggregate_id = $1 and event_type <> 'UserRegistered'
+          order by sequence",
+    )
+    .bind(ann_id.to_string())
+    .fetch_all(&env.pool)
+    .await
+    .unwrap();
+    let actor = format!("user:{root_id}");
+    assert_eq!(
+        actions,
+        [
+            "UserDisabled",
+            "UserEnabled",
+            "RoleChanged",
+            "QuotaSet",
+            "AiModelAssigned"
+        ]
+        .iter()
+        .map(|t| (t.to_string(), actor.clone()))
+        .collect::<Vec<_>>()
+    );
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn an_admin_creates_accounts_that_can_sign_in_and_searches_them() {
+    let env = TestEnv::new().await;
+    register_as(&env.registrations(), "root", Role::Admin).await;
+    let (running, url) = env.start_all().await;
+    let client = Client::new();
+    let root = sign_in(&client, &url, "root").await;
+    let created = client
+        .post(format!("{url}/api/admin/users"))
+        .bearer_auth(&root.access)
+        .json(&json!({"email": "cleo@example.test", "handle": "cleo", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let token = created.headers()["x-consistency-token"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: Value = created.json().await.unwrap();
+    assert!(body["user_id"].is_string());
+    let taken = client
+        .post(format!("{url}/api/admin/users"))
+        .bearer_auth(&root.access)
+        .json(&json!({"email": "cleo@example.test", "handle": "cleo2", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(taken.status(), StatusCode::CONFLICT);
+    let body: Value = taken.json().await.unwrap();
+    assert_eq!(body["code"], "email_taken");
+    sign_in(&client, &url, "cleo").await;
+
+    let found: Value = client
+        .get(format!(
+            "{url}/api/admin/users?search=CLE&page=1&per_page=10"
+        ))
+        .bearer_auth(&root.access)
+        .header("x-consistency-token", token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["total"], 1);
+    assert_eq!(found["users"][0]["email"], "cleo@example.test");
+    // Wildcards in the search are literal.
+    let none: Value = client
+        .get(format!("{url}/api/admin/users?search=%25"))
+        .bearer_auth(&root.access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["total"], 0);
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_old_one_and_ends_other_sessions() {
+    let env = TestEnv::new().await;
+    env.register("ann").await;
+    let (running, url) = env.start_api().await;
+    let client = Client::new();
+    let here = sign_in(&client, &url, "ann").await;
+    let elsewhere = sign_in(&client, &url, "ann").await;
+    let change = |current: &str, new: &str| {
+        let (client, url, access) = (client.clone(), url.clone(), here.access.clone());
+        let body = json!({"current_password": current, "new_password": new});
+        async move {
+            client
+                .post(format!("{url}/api/account/password"))
+                .bearer_auth(access)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let wrong = change("not the password at all", "a brand new passphrase here").await;
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    let body: Value = wrong.json().await.unwrap();
+    assert!(body["fields"]["current_password"].is_string());
+    let weak = change(PASSWORD, "password").await;
+    assert_eq!(weak.status(), StatusCode::BAD_REQUEST);
+    let body: Value = weak.json().await.unwrap();
+    assert!(body["fields"]["new_password"].is_string());
+
+    let done = change(PASSWORD, "a brand new passphrase here").await;
+    assert_eq!(done.status(), StatusCode::NO_CONTENT);
+    assert_eq!(me_status(&client, &url, &here.access).await, StatusCode::OK);
+    assert_eq!(
+        me_status(&client, &url, &elsewhere.access).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let old = login(&client, &url, "ann@example.test", PASSWORD).await;
+    assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
+    let new = login(
+        &client,
+        &url,
+        "ann@example.test",
+        "a brand new passphrase here",
+    )
+    .await;
+    assert_eq!(new.status(), StatusCode::OK);
+    let log: String = sqlx::query_scalar("select string_agg(payload::text, '') from events")
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
+    assert!(log.contains("PasswordChanged") && !log.contains("brand new passphrase"));
+    running.stop().await;
+}
