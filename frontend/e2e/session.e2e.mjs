@@ -97,7 +97,7 @@ describe('sessions', { timeout: 120_000 }, () => {
     await page.goto(`${BASE_URL}/login`)
     await page.getByRole('heading', { name: 'Sign in' }).waitFor()
     await page.getByLabel('Email').fill(EMAIL)
-    await page.getByLabel('Password').fill(password)
+    await page.getByLabel('Password', { exact: true }).fill(password)
     await page.getByRole('button', { name: 'Sign in', exact: true }).click()
     if (second === undefined) return
     if (second.recovery !== undefined) {
@@ -163,7 +163,7 @@ describe('sessions', { timeout: 120_000 }, () => {
 
   it('enrols two-step sign-in with the QR code and a first code', async () => {
     await laptop.getByRole('button', { name: 'Set up two-step sign-in' }).click()
-    await laptop.getByLabel('Password').fill(PASSWORD)
+    await laptop.getByLabel('Password', { exact: true }).fill(PASSWORD)
     await laptop.getByRole('button', { name: 'Continue' }).click()
     await laptop.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor()
     secret = await laptop.getByTestId('totp-secret').innerText()

@@ -3,14 +3,17 @@ import HomeView from './views/HomeView.vue'
 import RegisterView from './views/RegisterView.vue'
 import LoginView from './views/LoginView.vue'
 import AccountView from './views/AccountView.vue'
+import AdminUsersView from './views/AdminUsersView.vue'
 import NotFoundView from './views/NotFoundView.vue'
-import { restore } from './services/session'
+import { restore, session } from './services/session'
 
 declare module 'vue-router' {
   interface RouteMeta {
     title?: string
     /** Only for signed-in people: others are sent to sign in first. */
     requiresAuth?: boolean
+    /** Only for administrators: others are sent to their account page. */
+    requiresAdmin?: boolean
   }
 }
 
@@ -26,6 +29,12 @@ export const router = createRouter({
       component: AccountView,
       meta: { title: 'Your account', requiresAuth: true },
     },
+    {
+      path: '/admin/users',
+      name: 'admin-users',
+      component: AdminUsersView,
+      meta: { title: 'Users', requiresAuth: true, requiresAdmin: true },
+    },
     { path: '/:pathMatch(.*)*', name: 'not-found', component: NotFoundView, meta: { title: 'Page not found' } },
   ],
 })
@@ -33,6 +42,7 @@ export const router = createRouter({
 router.beforeEach(async (to) => {
   const signedIn = await restore()
   if (to.meta.requiresAuth && !signedIn) return { path: '/login', query: { next: to.fullPath } }
+  if (to.meta.requiresAdmin && session.role !== 'admin') return { path: '/account' }
   return true
 })
 

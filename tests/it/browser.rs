@@ -3,7 +3,8 @@
 //! signed in across a reload, enrols two-step sign-in, signs in with a code and with
 //! recovery codes, signs out, and signs out everywhere.
 
-use crate::support::TestEnv;
+use crate::support::{register_as, TestEnv};
+use domain::user::Role;
 use projections::users::queries;
 use std::path::Path;
 use std::process::Command;
@@ -27,12 +28,14 @@ async fn run_e2e(script: &str, url: &str, handle: &str) {
 
     let output = tokio::task::spawn_blocking({
         let (script, handle, url) = (format!("e2e/{script}"), handle.to_owned(), url.to_owned());
+        let password = crate::support::auth::PASSWORD;
         move || {
             Command::new("node")
                 .args(["--test", &script])
                 .current_dir(frontend)
                 .env("BASE_URL", url)
                 .env("E2E_HANDLE", handle)
+                .env("E2E_PASSWORD", password)
                 .env("CHROMIUM_PATH", chromium)
                 .output()
                 .unwrap()
@@ -113,5 +116,25 @@ async fn a_person_signs_in_enrols_two_step_sign_in_and_signs_out_everywhere() {
             "signed_out_everywhere"
         ]
     );
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn an_admin_disables_a_person_whose_open_session_then_stops_working() {
+    let env = TestEnv::new().await;
+    let tag = &env.database[7..15];
+    let (admin, person) = (format!("root_{tag}"), format!("ann_{tag}"));
+    register_as(&env.registrations(), &admin, Role::Admin).await;
+    let (_, token) = env.register(&person).await;
+    let (running, url) = env.start_all().await;
+    env.users_reach(token).await;
+    run_e2e("admin.e2e.mjs", &url, &person).await;
+
+    let disabled: i64 =
+        sqlx::query_scalar("select count(*) from events where event_type = 'UserDisabled'")
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+    assert_eq!(disabled, 1);
     running.stop().await;
 }

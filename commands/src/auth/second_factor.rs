@@ -186,11 +186,14 @@ impl SecondFactors {
         let Some(sealed) = sealed else {
             return Ok(None);
         };
+        // Through the transaction's own connection: taking a second one from the pool
+        // while holding this one starves the pool under concurrent sign-ins.
         let key = self
             .keys
-            .find(user_id)
+            .find_many_on(&mut **tx, &[user_id])
             .await
             .map_err(|error| SecondFactorError::Internal(error.to_string()))?
+            .remove(&user_id)
             .ok_or_else(|| SecondFactorError::Internal("the account has no data key".into()))?;
         crypto::open(
             &key,
@@ -234,7 +237,13 @@ impl SecondFactors {
             .execute(&mut *tx)
             .await?;
         let Some(seed) = self.seed(&mut tx, user_id, false).await? else {
-            return Err(if self.is_enabled(user_id).await? {
+            let enabled: bool = sqlx::query_scalar(
+                "select exists (select 1 from totp_secrets where user_id = $1 and confirmed_at is not null)",
+            )
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            return Err(if enabled {
                 SecondFactorError::AlreadyEnabled
             } else {
                 SecondFactorError::NotStarted
@@ -324,10 +333,10 @@ impl SecondFactors {
         meta: &CommandMeta,
     ) -> Result<Vec<Zeroizing<String>>, SecondFactorError> {
         let now = self.clock.now();
-        let mut tx = self.pool.begin().await?;
         if !self.is_enabled(user_id).await? {
             return Err(SecondFactorError::NotEnabled);
         }
+        let mut tx = self.pool.begin().await?;
         let codes = Self::replace_codes(&mut tx, user_id, now).await?;
         let event = UserEvent::RecoveryCodesRegenerated(RecoveryCodesRegenerated {
             user_id,

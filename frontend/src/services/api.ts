@@ -54,7 +54,7 @@ async function readJson(response: Response): Promise<unknown> {
   }
 }
 
-export type Method = 'GET' | 'POST' | 'DELETE'
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'
 
 export interface RequestOptions {
   /** An access token, sent as `Authorization: Bearer` (never in the URL). */
@@ -65,6 +65,14 @@ export interface RequestOptions {
 
 /** The header the server requires on routes that read the refresh cookie. */
 export const CSRF_HEADER = 'X-DocuVault-CSRF'
+
+/** Read your writes (EV-6): writes answer with a token, reads send the latest one back. */
+export const CONSISTENCY_HEADER = 'X-Consistency-Token'
+let latestConsistencyToken: string | null = null
+
+export function consistencyToken(): string | null {
+  return latestConsistencyToken
+}
 
 export async function request<T>(
   method: Method,
@@ -77,6 +85,9 @@ export async function request<T>(
   if (options.cookieRoute) headers[CSRF_HEADER] = '1'
   if (options.accessToken) headers.Authorization = `Bearer ${options.accessToken}`
   if (options.cookieRoute && body === undefined) body = {}
+  if (method === 'GET' && latestConsistencyToken !== null) {
+    headers[CONSISTENCY_HEADER] = latestConsistencyToken
+  }
 
   let response: Response
   try {
@@ -90,6 +101,8 @@ export async function request<T>(
     throw new ApiError(0, 'network_error', NETWORK_MESSAGE)
   }
 
+  const token = response.headers?.get(CONSISTENCY_HEADER)
+  if (token) latestConsistencyToken = token
   const data = await readJson(response)
   if (!response.ok) throw toApiError(response.status, data)
   return data as T
@@ -164,4 +177,24 @@ export interface SessionView {
 export interface SessionList {
   sessions: SessionView[]
   reuse_detected: boolean
+}
+
+export interface AdminUser {
+  user_id: string
+  handle: string
+  email: string | null
+  role: 'user' | 'admin'
+  registered_at: string
+  disabled: boolean
+  second_factor: boolean
+  quota_bytes: number | null
+  ai_provider: string | null
+  ai_model: string | null
+}
+
+export interface UserPage {
+  users: AdminUser[]
+  total: number
+  page: number
+  per_page: number
 }
