@@ -88,7 +88,7 @@ impl AppState {
         wait_until_reached(
             &self.pool,
             &schema,
-            model.aggregate_type(),
+            model.aggregate_types(),
             token,
             self.config.consistency_wait,
             self.config.consistency_poll,

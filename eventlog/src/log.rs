@@ -26,12 +26,12 @@ pub async fn read_committed_after<'e>(
     read_committed_between(executor, after, None, None, limit).await
 }
 
-/// Committed events in `(after, until]`, optionally of one aggregate type, in relay order.
+/// Committed events in `(after, until]`, optionally of some aggregate types, in relay order.
 pub async fn read_committed_between<'e>(
     executor: impl PgExecutor<'e>,
     after: Token,
     until: Option<Token>,
-    aggregate_type: Option<&str>,
+    aggregate_types: Option<&[&str]>,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
     let until = until.unwrap_or(Token::new(i64::MAX, i64::MAX));
@@ -40,7 +40,7 @@ pub async fn read_committed_between<'e>(
           where (tx_id, position) > ($1::text::xid8, $2)
             and (tx_id, position) <= ($3::text::xid8, $4)
             and tx_id < pg_snapshot_xmin(pg_current_snapshot())
-            and ($5::text is null or aggregate_type = $5)
+            and ($5::text[] is null or aggregate_type = any($5))
           order by tx_id, position
           limit $6"
     );
@@ -49,7 +49,7 @@ pub async fn read_committed_between<'e>(
         .bind(after.position)
         .bind(until.tx_id.to_string())
         .bind(until.position)
-        .bind(aggregate_type)
+        .bind(aggregate_types)
         .bind(limit)
         .fetch_all(executor)
         .await?;

@@ -10,33 +10,37 @@ use eventlog::StoredEvent;
 use sqlx::PgConnection;
 use std::collections::HashMap;
 
-/// The last sequence applied per aggregate id (of the model's aggregate type).
-pub type Sequences = HashMap<String, i64>;
+/// An aggregate: `(aggregate_type, aggregate_id)`.
+pub type AggregateKey = (String, String);
+
+/// The last sequence applied per aggregate.
+pub type Sequences = HashMap<AggregateKey, i64>;
 
 /// What to apply for a run of events, and the sequences that applying it leaves.
 pub struct Plan {
     pub events: Vec<StoredEvent>,
-    pub sequences: Vec<(String, i64)>,
+    pub sequences: Vec<(AggregateKey, i64)>,
 }
 
 /// Orders `events` for application given `applied` (not changed): skips what is at or below
 /// an aggregate's last applied sequence and fetches what is missing before an event.
 pub async fn plan(
     connection: &mut PgConnection,
-    aggregate_type: &str,
+    aggregate_types: &[&str],
     events: &[StoredEvent],
     applied: &Sequences,
 ) -> Result<Plan, sqlx::Error> {
-    let mut planned: HashMap<&str, i64> = HashMap::new();
+    let mut planned: HashMap<AggregateKey, i64> = HashMap::new();
     let mut to_apply = Vec::with_capacity(events.len());
     for event in events
         .iter()
-        .filter(|event| event.aggregate_type == aggregate_type)
+        .filter(|event| aggregate_types.contains(&event.aggregate_type.as_str()))
     {
         let id = event.aggregate_id.as_str();
+        let key = (event.aggregate_type.clone(), event.aggregate_id.clone());
         let last = planned
-            .get(id)
-            .or_else(|| applied.get(id))
+            .get(&key)
+            .or_else(|| applied.get(&key))
             .copied()
             .unwrap_or(0);
         if event.sequence <= last {
@@ -45,7 +49,7 @@ pub async fn plan(
         if event.sequence > last + 1 {
             let missing = eventlog::log::read_aggregate_range(
                 &mut *connection,
-                aggregate_type,
+                &event.aggregate_type,
                 id,
                 last + 1,
                 event.sequence - 1,
@@ -58,13 +62,10 @@ pub async fn plan(
             );
             to_apply.extend(missing);
         }
-        planned.insert(id, event.sequence);
+        planned.insert(key, event.sequence);
         to_apply.push(event.clone());
     }
-    let sequences = planned
-        .into_iter()
-        .map(|(id, sequence)| (id.to_owned(), sequence))
-        .collect();
+    let sequences = planned.into_iter().collect();
     Ok(Plan {
         events: to_apply,
         sequences,
@@ -75,41 +76,45 @@ pub async fn plan(
 pub async fn load_sequences(
     connection: &mut PgConnection,
     schema: &str,
-    aggregate_type: &str,
     events: &[StoredEvent],
 ) -> Result<Sequences, sqlx::Error> {
-    let ids: Vec<&str> = events
+    let (types, ids): (Vec<&str>, Vec<&str>) = events
         .iter()
-        .map(|event| event.aggregate_id.as_str())
-        .collect();
-    let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
-        "select aggregate_id, sequence from {schema}.aggregate_sequences
-          where aggregate_type = $1 and aggregate_id = any($2)"
+        .map(|event| (event.aggregate_type.as_str(), event.aggregate_id.as_str()))
+        .unzip();
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(&format!(
+        "select s.aggregate_type, s.aggregate_id, s.sequence
+           from {schema}.aggregate_sequences s
+           join unnest($1::text[], $2::text[]) as wanted(aggregate_type, aggregate_id)
+             using (aggregate_type, aggregate_id)"
     ))
-    .bind(aggregate_type)
+    .bind(&types)
     .bind(&ids)
     .fetch_all(connection)
     .await?;
-    Ok(rows.into_iter().collect())
+    Ok(rows
+        .into_iter()
+        .map(|(aggregate_type, id, sequence)| ((aggregate_type, id), sequence))
+        .collect())
 }
 
 /// Stores sequences (never moving one backwards).
 pub async fn save_sequences(
     connection: &mut PgConnection,
     schema: &str,
-    aggregate_type: &str,
-    sequences: &[(String, i64)],
+    sequences: &[(AggregateKey, i64)],
 ) -> Result<(), sqlx::Error> {
     for chunk in sequences.chunks(10_000) {
-        let (ids, numbers): (Vec<&str>, Vec<i64>) =
-            chunk.iter().map(|(id, n)| (id.as_str(), *n)).unzip();
+        let types: Vec<&str> = chunk.iter().map(|((t, _), _)| t.as_str()).collect();
+        let ids: Vec<&str> = chunk.iter().map(|((_, id), _)| id.as_str()).collect();
+        let numbers: Vec<i64> = chunk.iter().map(|(_, n)| *n).collect();
         sqlx::query(&format!(
             "insert into {schema}.aggregate_sequences (aggregate_type, aggregate_id, sequence)
-             select $1, id, seq from unnest($2::text[], $3::bigint[]) as t(id, seq)
+             select t, id, seq from unnest($1::text[], $2::text[], $3::bigint[]) as u(t, id, seq)
              on conflict (aggregate_type, aggregate_id) do update
                set sequence = greatest(aggregate_sequences.sequence, excluded.sequence)"
         ))
-        .bind(aggregate_type)
+        .bind(&types)
         .bind(&ids)
         .bind(&numbers)
         .execute(&mut *connection)
@@ -127,16 +132,15 @@ pub async fn apply_in_order(
     schema: &str,
     events: &[StoredEvent],
 ) -> Result<usize, ApplyError> {
-    let aggregate_type = model.aggregate_type();
-    let applied = load_sequences(connection, schema, aggregate_type, events).await?;
-    let plan = plan(connection, aggregate_type, events, &applied).await?;
+    let applied = load_sequences(connection, schema, events).await?;
+    let plan = plan(connection, model.aggregate_types(), events, &applied).await?;
     if plan.events.is_empty() {
         return Ok(0);
     }
     let started = std::time::Instant::now();
     model.apply(&mut *connection, schema, &plan.events).await?;
     tracing::trace!(events = plan.events.len(), elapsed = ?started.elapsed(), "model applied");
-    save_sequences(connection, schema, aggregate_type, &plan.sequences).await?;
+    save_sequences(connection, schema, &plan.sequences).await?;
     Ok(plan.events.len())
 }
 
@@ -150,8 +154,10 @@ pub async fn skip_event(
     save_sequences(
         connection,
         schema,
-        &event.aggregate_type,
-        &[(event.aggregate_id.clone(), event.sequence)],
+        &[(
+            (event.aggregate_type.clone(), event.aggregate_id.clone()),
+            event.sequence,
+        )],
     )
     .await
 }

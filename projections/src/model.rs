@@ -34,13 +34,15 @@ impl ApplyError {
     }
 }
 
-/// A read model: tables in their own schema, built from one aggregate type's events.
+/// A read model: tables in their own schema, built from the events of some aggregate types.
 pub trait ReadModel: Send + Sync {
     /// Short name: `users`. Its schema is `rm_<name>`.
     fn name(&self) -> &'static str;
 
-    /// The aggregate type whose events it reads (its consumer's single filter subject).
-    fn aggregate_type(&self) -> &'static str;
+    /// The aggregate types whose events it reads. One type: its consumer filters that
+    /// type's subjects; several: it reads every event and ignores the other types (NATS
+    /// 2.9 allows one filter subject per consumer).
+    fn aggregate_types(&self) -> &'static [&'static str];
 
     /// Bumped when the tables change shape; `docuvault migrate` then rebuilds the model.
     fn schema_version(&self) -> i32;

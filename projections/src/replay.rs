@@ -99,9 +99,9 @@ pub async fn replay(
     let mut applied = Sequences::new();
     let mut built_to = Token::ZERO;
     let read = |after: Token| {
-        let (pool, aggregate_type) = (ddl.clone(), model.aggregate_type());
+        let (pool, aggregate_types) = (ddl.clone(), model.aggregate_types());
         tokio::spawn(async move {
-            eventlog::log::read_committed_between(&pool, after, None, Some(aggregate_type), chunk)
+            eventlog::log::read_committed_between(&pool, after, None, Some(aggregate_types), chunk)
                 .await
         })
     };
@@ -127,7 +127,6 @@ pub async fn replay(
     save_sequences(
         &mut connection,
         &next,
-        model.aggregate_type(),
         &applied.into_iter().collect::<Vec<_>>(),
     )
     .await?;
@@ -186,17 +185,17 @@ async fn swap(
             &mut *tx,
             built_to,
             Some(live_token),
-            Some(model.aggregate_type()),
+            Some(model.aggregate_types()),
             10_000,
         )
         .await?;
         let Some(last) = events.last().map(StoredEvent::token) else {
             break;
         };
-        let mut applied = load_sequences(&mut tx, next, model.aggregate_type(), &events).await?;
+        let mut applied = load_sequences(&mut tx, next, &events).await?;
         apply_chunk(&mut tx, model, next, &events, &mut applied, report).await?;
-        let applied: Vec<(String, i64)> = applied.into_iter().collect();
-        save_sequences(&mut tx, next, model.aggregate_type(), &applied).await?;
+        let applied: Vec<_> = applied.into_iter().collect();
+        save_sequences(&mut tx, next, &applied).await?;
         built_to = last;
     }
     let progress = Progress {
@@ -235,12 +234,12 @@ async fn apply_chunk(
     report: &mut ReplayReport,
 ) -> Result<(), ReplayError> {
     report.events_read += events.len() as u64;
-    let aggregate_type = model.aggregate_type();
+    let aggregate_types = model.aggregate_types();
     let mut tx = connection.begin().await?;
     sqlx::query("set local synchronous_commit = off")
         .execute(&mut *tx)
         .await?;
-    let whole = plan(&mut tx, aggregate_type, events, applied).await?;
+    let whole = plan(&mut tx, aggregate_types, events, applied).await?;
     match model.apply(&mut tx, schema, &whole.events).await {
         Ok(()) => {
             tx.commit().await?;
@@ -254,7 +253,7 @@ async fn apply_chunk(
         let mut tx = connection.begin().await?;
         let single = plan(
             &mut tx,
-            aggregate_type,
+            aggregate_types,
             std::slice::from_ref(event),
             applied,
         )
@@ -270,7 +269,9 @@ async fn apply_chunk(
                 let mut tx = connection.begin().await?;
                 dead_letter::park(&mut tx, model.name(), event, &error.to_string(), 1).await?;
                 tx.commit().await?;
-                let last = applied.entry(event.aggregate_id.clone()).or_default();
+                let last = applied
+                    .entry((event.aggregate_type.clone(), event.aggregate_id.clone()))
+                    .or_default();
                 *last = (*last).max(event.sequence);
                 report.events_parked += 1;
             }

@@ -197,7 +197,10 @@ impl Runner {
         stream
             .create_consumer(pull::Config {
                 durable_name: Some(name),
-                filter_subject: self.bus.events_of(self.model.aggregate_type()),
+                filter_subject: match self.model.aggregate_types() {
+                    [only] => self.bus.events_of(only),
+                    _ => self.bus.all_events(),
+                },
                 deliver_policy,
                 ack_policy: AckPolicy::All,
                 ack_wait: self.config.ack_wait,

@@ -99,14 +99,14 @@ pub enum WaitError {
 pub async fn wait_until_reached(
     pool: &PgPool,
     schema: &str,
-    aggregate_type: &str,
+    aggregate_types: &[&str],
     token: Token,
     timeout: Duration,
     poll: Duration,
 ) -> Result<(), WaitError> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        if reached(pool, schema, aggregate_type, token).await? {
+        if reached(pool, schema, aggregate_types, token).await? {
             return Ok(());
         }
         if tokio::time::Instant::now() + poll > deadline {
@@ -119,21 +119,21 @@ pub async fn wait_until_reached(
 async fn reached(
     pool: &PgPool,
     schema: &str,
-    aggregate_type: &str,
+    aggregate_types: &[&str],
     token: Token,
 ) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(&format!(
         "select (s.tx_id, s.position) >= ($1, $2)
              or not exists (
                   select 1 from events e
-                   where e.aggregate_type = $3
+                   where e.aggregate_type = any($3)
                      and (e.tx_id, e.position) > (s.tx_id::text::xid8, s.position)
                      and (e.tx_id, e.position) <= ($1::text::xid8, $2))
            from {schema}.projection_state s"
     ))
     .bind(token.tx_id)
     .bind(token.position)
-    .bind(aggregate_type)
+    .bind(aggregate_types)
     .fetch_one(pool)
     .await
 }

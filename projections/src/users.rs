@@ -29,8 +29,8 @@ impl ReadModel for UsersModel {
         Self::NAME
     }
 
-    fn aggregate_type(&self) -> &'static str {
-        <domain::user::User as domain::Aggregate>::TYPE
+    fn aggregate_types(&self) -> &'static [&'static str] {
+        &[<domain::user::User as domain::Aggregate>::TYPE]
     }
 
     fn schema_version(&self) -> i32 {

@@ -48,7 +48,7 @@ async fn a_token_from_an_out_of_order_commit_is_honoured_as_a_pair() {
     let wait = wait_until_reached(
         &env.pool,
         "rm_users",
-        "user",
+        &["user"],
         b,
         Duration::from_millis(100),
         Duration::from_millis(10),
@@ -59,7 +59,7 @@ async fn a_token_from_an_out_of_order_commit_is_honoured_as_a_pair() {
     wait_until_reached(
         &env.pool,
         "rm_users",
-        "user",
+        &["user"],
         b,
         Duration::from_millis(100),
         Duration::from_millis(10),
@@ -69,7 +69,7 @@ async fn a_token_from_an_out_of_order_commit_is_honoured_as_a_pair() {
     wait_until_reached(
         &env.pool,
         "rm_users",
-        "user",
+        &["user"],
         a,
         Duration::from_millis(100),
         Duration::from_millis(10),
@@ -96,7 +96,7 @@ async fn a_token_of_another_aggregate_type_is_reached_once_nothing_of_the_models
     let wait = wait_until_reached(
         &env.pool,
         "rm_users",
-        "user",
+        &["user"],
         probe,
         Duration::from_millis(60),
         Duration::from_millis(10),
@@ -108,7 +108,7 @@ async fn a_token_of_another_aggregate_type_is_reached_once_nothing_of_the_models
     wait_until_reached(
         &env.pool,
         "rm_users",
-        "user",
+        &["user"],
         probe,
         Duration::from_millis(60),
         Duration::from_millis(10),

@@ -105,9 +105,9 @@ async fn render_metrics(state: &AppState) -> Result<String, sqlx::Error> {
         let progress = projections::state::read(&state.pool, &schema).await?;
         let (backlog, oldest): (i64, Option<chrono::DateTime<chrono::Utc>>) = sqlx::query_as(
             "select count(*), min(recorded_at) from events
-              where aggregate_type = $1 and (tx_id, position) > ($2::text::xid8, $3)",
+              where aggregate_type = any($1) and (tx_id, position) > ($2::text::xid8, $3)",
         )
-        .bind(model.aggregate_type())
+        .bind(model.aggregate_types())
         .bind(progress.token.tx_id.to_string())
         .bind(progress.token.position)
         .fetch_one(&state.pool)

@@ -13,8 +13,8 @@ impl ReadModel for ProbeModel {
         "probe"
     }
 
-    fn aggregate_type(&self) -> &'static str {
-        "probe"
+    fn aggregate_types(&self) -> &'static [&'static str] {
+        &["probe"]
     }
 
     fn schema_version(&self) -> i32 {
