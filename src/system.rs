@@ -15,6 +15,7 @@ use commands::{EventStore, PasswordHasher};
 use crypto::KeyRing;
 use domain::Clock;
 use eventlog::bus::Bus;
+use projections::audit::AuditModel;
 use projections::runner::{Runner, RunnerConfig};
 use projections::users::UsersModel;
 use projections::ReadModel;
@@ -46,7 +47,7 @@ impl Components {
 /// Every read model, in one list: migrate installs them, `project` builds them, replay
 /// rebuilds them, `/metrics` reports on them.
 pub fn read_models(keys: KeyRing) -> Vec<Arc<dyn ReadModel>> {
-    vec![Arc::new(UsersModel::new(keys))]
+    vec![Arc::new(UsersModel::new(keys)), Arc::new(AuditModel)]
 }
 
 /// Finds a read model by name.

@@ -134,6 +134,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{user_id}/role", put(admin::set_role))
         .route("/admin/users/{user_id}/quota", put(admin::set_quota))
         .route("/admin/users/{user_id}/ai", put(admin::assign_ai))
+        .route("/admin/audit", get(admin::audit))
         .route("/sessions/{session_id}", delete(account::end_session))
         .route("/handles/{handle}", get(handles::availability))
         .route("/openapi.json", get(openapi::document))

@@ -23,6 +23,7 @@ use utoipa::OpenApi;
         crate::routes::admin::set_role,
         crate::routes::admin::set_quota,
         crate::routes::admin::assign_ai,
+        crate::routes::admin::audit,
         crate::routes::second_factor::setup,
         crate::routes::second_factor::confirm,
         crate::routes::second_factor::regenerate,

@@ -7,9 +7,10 @@
 //!   by the live builder and by replay, so both produce the same tables.
 //! - [`runner`]: the live builder: one durable JetStream consumer, one active process.
 //! - [`replay`]: rebuild from the events table beside the live model, then swap.
-//! - one module per read model: [`users`].
+//! - one module per read model: [`users`], [`audit`].
 
 pub mod apply;
+pub mod audit;
 pub mod dead_letter;
 pub mod model;
 pub mod replay;

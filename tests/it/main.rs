@@ -12,6 +12,7 @@ mod support;
 
 mod admin;
 mod api;
+mod audit;
 mod auth;
 mod browser;
 mod canary;
