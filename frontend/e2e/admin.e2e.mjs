@@ -109,6 +109,19 @@ describe('user management', { timeout: 120_000 }, () => {
     await personPage.getByRole('heading', { name: 'Your account' }).waitFor()
   })
 
+  it('finds the disabling in the audit log', async () => {
+    await adminPage.getByRole('link', { name: 'Audit log' }).click()
+    await adminPage.getByRole('heading', { name: 'Audit log' }).waitFor()
+    await adminPage.getByLabel('Event').selectOption('UserDisabled')
+    await adminPage.getByRole('button', { name: 'Filter' }).click()
+    await adminPage.waitForFunction(() => document.querySelectorAll('tbody tr').length === 1)
+    const row = adminPage.locator('tr[data-event="UserDisabled"]')
+    const text = await row.innerText()
+    assert.match(text, new RegExp(ADMIN))
+    assert.match(text, new RegExp(PERSON))
+    await adminPage.screenshot({ path: new URL('admin-audit.png', SCREENSHOTS).pathname, fullPage: true })
+  })
+
   it('logs no unexpected console errors', () => {
     assert.deepEqual(consoleErrors, [])
   })

@@ -4,6 +4,7 @@ import RegisterView from './views/RegisterView.vue'
 import LoginView from './views/LoginView.vue'
 import AccountView from './views/AccountView.vue'
 import AdminUsersView from './views/AdminUsersView.vue'
+import AdminAuditView from './views/AdminAuditView.vue'
 import NotFoundView from './views/NotFoundView.vue'
 import { restore, session } from './services/session'
 
@@ -34,6 +35,12 @@ export const router = createRouter({
       name: 'admin-users',
       component: AdminUsersView,
       meta: { title: 'Users', requiresAuth: true, requiresAdmin: true },
+    },
+    {
+      path: '/admin/audit',
+      name: 'admin-audit',
+      component: AdminAuditView,
+      meta: { title: 'Audit log', requiresAuth: true, requiresAdmin: true },
     },
     { path: '/:pathMatch(.*)*', name: 'not-found', component: NotFoundView, meta: { title: 'Page not found' } },
   ],

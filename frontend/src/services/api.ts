@@ -198,3 +198,23 @@ export interface UserPage {
   page: number
   per_page: number
 }
+
+export interface AuditEntry {
+  position: number
+  event_id: string
+  recorded_at: string
+  event_type: string
+  aggregate_type: string
+  aggregate_id: string
+  actor: string
+  actor_handle: string | null
+  target_id: string | null
+  target_handle: string | null
+  correlation_id: string
+  details: Record<string, unknown>
+}
+
+export interface AuditPage {
+  entries: AuditEntry[]
+  next_before: number | null
+}
