@@ -108,6 +108,7 @@ impl Bench {
                 b"$argon2id$v=19$m=19456,t=2,p=1$salt$hash",
             ),
             role: Role::User,
+            email_verified: true,
             at: chrono::DateTime::UNIX_EPOCH,
         };
         (user_id, command)

@@ -39,6 +39,7 @@ pub async fn create_admin(
                 password,
             },
             Role::Admin,
+            true,
             &meta,
         )
         .await;

@@ -112,6 +112,35 @@ pub struct Settings {
     #[arg(long, env = "TRUSTED_PROXIES", default_value = "", value_parser = parse_trusted_proxies)]
     pub trusted_proxies: TrustedProxies,
 
+    /// Outgoing mail server, e.g. `smtp://127.0.0.1:25`, `smtp://user:pass@host:587?tls=required`
+    /// or `smtps://user:pass@host:465`. Unset: messages are written to MAIL_OUTBOX_DIR.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of DocuVault's messages.
+    #[arg(
+        long,
+        env = "MAIL_FROM",
+        default_value = "DocuVault <docuvault@localhost>"
+    )]
+    pub mail_from: String,
+
+    /// Where messages go as .eml files when SMTP_URL is unset.
+    #[arg(long, env = "MAIL_OUTBOX_DIR", default_value = "data/outbox")]
+    pub mail_outbox_dir: PathBuf,
+
+    /// How long an email-confirmation link works, in hours.
+    #[arg(long, env = "VERIFY_LINK_HOURS", default_value_t = 48, value_parser = clap::value_parser!(i64).range(1..=336))]
+    pub verify_link_hours: i64,
+
+    /// How long a password-reset link works, in minutes (at most 60).
+    #[arg(long, env = "RESET_LINK_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(i64).range(5..=60))]
+    pub reset_link_minutes: i64,
+
+    /// No second link of a kind goes to one account within this many seconds.
+    #[arg(long, env = "EMAIL_SPACING_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(i64).range(0..=3600))]
+    pub email_spacing_seconds: i64,
+
     /// Lifetime of access tokens in seconds (at most 600).
     #[arg(long, env = "ACCESS_TOKEN_TTL_SECONDS", default_value_t = 600, value_parser = clap::value_parser!(i64).range(30..=600))]
     pub access_token_ttl_seconds: i64,
@@ -161,6 +190,14 @@ fn parse_public_url(text: &str) -> Result<String, String> {
 }
 
 impl Settings {
+    pub fn link_policy(&self) -> commands::accounts::LinkPolicy {
+        commands::accounts::LinkPolicy {
+            verify_email: chrono::Duration::hours(self.verify_link_hours),
+            reset_password: chrono::Duration::minutes(self.reset_link_minutes),
+            spacing: chrono::Duration::seconds(self.email_spacing_seconds),
+        }
+    }
+
     pub fn session_policy(&self) -> commands::auth::sessions::SessionPolicy {
         commands::auth::sessions::SessionPolicy {
             idle: chrono::Duration::seconds(self.refresh_idle_seconds),

@@ -192,7 +192,14 @@ pub async fn start(
                 sessions.clone(),
                 sign_ins,
                 clock.clone(),
+                settings.link_policy(),
             ),
+            mailer: mail::Mailer::new(
+                settings.smtp_url.as_deref(),
+                &settings.mail_from,
+                &settings.mail_outbox_dir,
+            )
+            .context("the mail settings (SMTP_URL, MAIL_FROM, MAIL_OUTBOX_DIR)")?,
             sessions,
             tokens: AccessTokens::new(
                 &keys.master().token_signing_seed(),

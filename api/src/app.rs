@@ -1,7 +1,7 @@
 //! The router, its middleware and its state.
 
 use crate::auth::AccessTokens;
-use crate::routes::{account, admin, auth, handles, ops, second_factor, sessions};
+use crate::routes::{account, admin, auth, email_links, handles, ops, second_factor, sessions};
 use crate::{openapi, ApiError};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderName, HeaderValue};
@@ -57,6 +57,7 @@ pub struct AppState {
     pub sign_ins: SignIns,
     pub sessions: Sessions,
     pub accounts: Accounts,
+    pub mailer: mail::Mailer,
     pub tokens: AccessTokens,
     pub models: Vec<Arc<dyn ReadModel>>,
     pub clock: Arc<dyn Clock>,
@@ -106,6 +107,16 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/register", post(auth::register))
         .route("/auth/login", post(sessions::login))
         .route("/auth/login/second-factor", post(sessions::second_factor))
+        .route("/auth/verify-email", post(email_links::verify_email))
+        .route(
+            "/auth/verify-email/resend",
+            post(email_links::resend_verification),
+        )
+        .route("/auth/password-reset", post(email_links::request_reset))
+        .route(
+            "/auth/password-reset/confirm",
+            post(email_links::confirm_reset),
+        )
         .route("/auth/refresh", post(sessions::refresh))
         .route("/auth/logout", post(sessions::logout))
         .route("/auth/logout-all", post(sessions::logout_all))

@@ -31,6 +31,13 @@ pub enum ApiError {
     /// 401: the email or password is wrong (one answer for both; SECURITY 4).
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// 400: an emailed link that is unknown, used, expired or for something else.
+    #[error("invalid link")]
+    InvalidLink,
+    /// 403: the right password, but the address is not confirmed yet (a new link is on
+    /// its way).
+    #[error("email unverified")]
+    EmailUnverified,
     /// 403: the right password for an account an admin disabled.
     #[error("account disabled")]
     AccountDisabled,
@@ -120,6 +127,16 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",
                 "The email or password is not right.".into(),
+            ),
+            ApiError::InvalidLink => (
+                StatusCode::BAD_REQUEST,
+                "invalid_link",
+                "This link is not valid: it was used already, has expired, or was copied wrong. Ask for a new one.".into(),
+            ),
+            ApiError::EmailUnverified => (
+                StatusCode::FORBIDDEN,
+                "email_unverified",
+                "Confirm your email address first: open the link we sent you. We have sent a new one.".into(),
             ),
             ApiError::AccountDisabled => (
                 StatusCode::FORBIDDEN,

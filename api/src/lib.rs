@@ -9,6 +9,7 @@ pub mod app;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod notify;
 pub mod openapi;
 pub mod routes;
 

@@ -2,15 +2,18 @@
 //! other accounts (ADM-1). Each is a user-aggregate command; the ones that must end
 //! sessions (SECURITY 10) end them right after.
 
+use crate::auth::email_tokens::{self, Purpose};
 use crate::auth::sessions::Sessions;
 use crate::auth::sign_in::{SignInError, SignIns};
+use crate::facts::record;
 use crate::{CommandError, CommandMeta, EventStore, PasswordHasher};
 use chrono::Duration;
 use crypto::{seal, KeyRing};
 use domain::session::EndReason;
 use domain::user::{
-    sealed_fields, AiProvider, ByAdmin, ChangePassword, ModelName, Password, PasswordChangeReason,
-    PasswordError, Role, User, UserCommand, UserError,
+    sealed_fields, AiProvider, ByAdmin, ChangePassword, Email, ModelName, Password,
+    PasswordChangeReason, PasswordError, PasswordResetRequested, Role, User, UserCommand,
+    UserError, UserEvent,
 };
 use domain::Clock;
 use eventlog::Token;
@@ -18,9 +21,40 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use thiserror::Error;
 use uuid::Uuid;
+use zeroize::Zeroizing;
+
+/// How long emailed links live, and how often one account can be sent one.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkPolicy {
+    pub verify_email: Duration,
+    /// At most 60 minutes (SECURITY 30).
+    pub reset_password: Duration,
+    /// No second link of a kind to one account within this.
+    pub spacing: Duration,
+}
+
+impl Default for LinkPolicy {
+    fn default() -> Self {
+        Self {
+            verify_email: Duration::hours(48),
+            reset_password: Duration::minutes(60),
+            spacing: Duration::seconds(60),
+        }
+    }
+}
+
+/// What an emailed link needs: where to send it and its token. Never logged.
+pub struct EmailLink {
+    pub user_id: Uuid,
+    pub email: String,
+    pub token: Zeroizing<String>,
+}
 
 #[derive(Debug, Error)]
 pub enum AccountError {
+    /// The link is unknown, used, expired or for something else.
+    #[error("the link is not valid")]
+    InvalidToken,
     #[error("the current password is not right")]
     WrongPassword,
     #[error("the new password is not acceptable: {0}")]
@@ -72,6 +106,7 @@ pub struct Accounts {
     sessions: Sessions,
     sign_ins: SignIns,
     clock: Arc<dyn Clock>,
+    links: LinkPolicy,
 }
 
 impl Accounts {
@@ -82,6 +117,7 @@ impl Accounts {
         sessions: Sessions,
         sign_ins: SignIns,
         clock: Arc<dyn Clock>,
+        links: LinkPolicy,
     ) -> Self {
         Self {
             store,
@@ -90,7 +126,224 @@ impl Accounts {
             sessions,
             sign_ins,
             clock,
+            links,
         }
+    }
+
+    pub fn links(&self) -> LinkPolicy {
+        self.links
+    }
+
+    /// The account with this (typed) email, if there is one.
+    async fn account_of(&self, email: &str) -> Result<Option<(Uuid, User)>, AccountError> {
+        let Ok(email) = Email::parse(email) else {
+            return Ok(None);
+        };
+        let lookup = self.keys.master().email_lookup(email.as_str());
+        let user_id: Option<Uuid> =
+            sqlx::query_scalar("select user_id from email_reservations where email_lookup = $1")
+                .bind(lookup)
+                .fetch_optional(self.store.pool())
+                .await
+                .map_err(internal)?;
+        let Some(user_id) = user_id else {
+            return Ok(None);
+        };
+        let user: User = self.store.load(&user_id.to_string()).await?;
+        Ok(user.is_registered().then_some((user_id, user)))
+    }
+
+    /// The account's own email address, opened (None once erased).
+    async fn email_of(&self, user_id: Uuid, user: &User) -> Result<Option<String>, AccountError> {
+        let (Some(key), Some(sealed)) = (
+            self.keys.find(user_id).await.map_err(internal)?,
+            user.email(),
+        ) else {
+            return Ok(None);
+        };
+        key.open_text(user_id, sealed_fields::EMAIL, sealed)
+            .map(Some)
+            .map_err(internal)
+    }
+
+    /// A link of `purpose` for the account, unless one was sent within the spacing.
+    async fn link(
+        &self,
+        user_id: Uuid,
+        email: String,
+        purpose: Purpose,
+        lifetime: Duration,
+        event: Option<(UserEvent, &CommandMeta)>,
+    ) -> Result<Option<EmailLink>, AccountError> {
+        let now = self.clock.now();
+        let last = email_tokens::last_issued(self.store.pool(), user_id, purpose)
+            .await
+            .map_err(internal)?;
+        if last.is_some_and(|last| now - last < self.links.spacing) {
+            return Ok(None);
+        }
+        let mut tx = self.store.pool().begin().await.map_err(internal)?;
+        let token = email_tokens::issue(&mut tx, user_id, purpose, now, lifetime)
+            .await
+            .map_err(internal)?;
+        if let Some((event, meta)) = event {
+            record(&mut tx, "user", &user_id.to_string(), &event, meta)
+                .await
+                .map_err(internal)?;
+        }
+        tx.commit().await.map_err(internal)?;
+        Ok(Some(EmailLink {
+            user_id,
+            email,
+            token,
+        }))
+    }
+
+    /// A verification link for a new, unverified account.
+    pub async fn verification_link(
+        &self,
+        user_id: Uuid,
+    ) -> Result<Option<EmailLink>, AccountError> {
+        let user: User = self.store.load(&user_id.to_string()).await?;
+        if user.is_email_verified() {
+            return Ok(None);
+        }
+        let Some(email) = self.email_of(user_id, &user).await? else {
+            return Ok(None);
+        };
+        self.link(
+            user_id,
+            email,
+            Purpose::VerifyEmail,
+            self.links.verify_email,
+            None,
+        )
+        .await
+    }
+
+    /// Another verification link, asked for by address (None when there is nothing to
+    /// send: no such account, verified already, or one was sent a moment ago).
+    pub async fn resend_verification(
+        &self,
+        email: &str,
+    ) -> Result<Option<EmailLink>, AccountError> {
+        match self.account_of(email).await? {
+            Some((user_id, user)) if !user.is_email_verified() && !user.is_disabled() => {
+                self.verification_link(user_id).await
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Confirms an address with its link.
+    pub async fn verify_email(
+        &self,
+        token: &str,
+        meta: &CommandMeta,
+    ) -> Result<Token, AccountError> {
+        let now = self.clock.now();
+        let user_id = email_tokens::redeem(self.store.pool(), token, Purpose::VerifyEmail, now)
+            .await
+            .map_err(internal)?
+            .ok_or(AccountError::InvalidToken)?;
+        let meta = CommandMeta {
+            actor: format!("user:{user_id}"),
+            ..meta.clone()
+        };
+        Ok(self
+            .store
+            .execute::<User>(
+                &user_id.to_string(),
+                UserCommand::VerifyEmail { at: now },
+                (),
+                &meta,
+            )
+            .await?)
+    }
+
+    /// A password-reset link for the account with this address, if it exists and is
+    /// enabled (callers answer the same either way).
+    pub async fn password_reset_link(
+        &self,
+        email: &str,
+        meta: &CommandMeta,
+    ) -> Result<Option<EmailLink>, AccountError> {
+        let Some((user_id, user)) = self.account_of(email).await? else {
+            return Ok(None);
+        };
+        if user.is_disabled() {
+            return Ok(None);
+        }
+        let Some(address) = self.email_of(user_id, &user).await? else {
+            return Ok(None);
+        };
+        let requested = UserEvent::PasswordResetRequested(PasswordResetRequested {
+            user_id,
+            requested_at: self.clock.now(),
+        });
+        self.link(
+            user_id,
+            address,
+            Purpose::ResetPassword,
+            self.links.reset_password,
+            Some((requested, meta)),
+        )
+        .await
+    }
+
+    /// Sets a new password with a reset link: the link is spent, the address counts as
+    /// verified, every session ends, and nobody is signed in (two-step sign-in, if on,
+    /// still applies at the next sign-in). Returns the account and its address.
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        new_password: &str,
+        meta: &CommandMeta,
+    ) -> Result<(Uuid, Option<String>), AccountError> {
+        let now = self.clock.now();
+        let user_id = email_tokens::peek(self.store.pool(), token, Purpose::ResetPassword, now)
+            .await
+            .map_err(internal)?
+            .ok_or(AccountError::InvalidToken)?;
+        let user: User = self.store.load(&user_id.to_string()).await?;
+        let email = self.email_of(user_id, &user).await?;
+        let handle = user
+            .handle()
+            .map(|h| h.as_str().to_owned())
+            .unwrap_or_default();
+        let password = Password::parse(new_password, &[email.as_deref().unwrap_or(""), &handle])
+            .map_err(AccountError::WeakPassword)?;
+        let key = self
+            .keys
+            .find(user_id)
+            .await
+            .map_err(internal)?
+            .ok_or(AccountError::InvalidToken)?;
+        let hash = self.hasher.hash(password).await.map_err(internal)?;
+        // Spent only now, atomically: of two racing resets, one wins.
+        email_tokens::redeem(self.store.pool(), token, Purpose::ResetPassword, now)
+            .await
+            .map_err(internal)?
+            .ok_or(AccountError::InvalidToken)?;
+        let meta = CommandMeta {
+            actor: format!("user:{user_id}"),
+            ..meta.clone()
+        };
+        let id = user_id.to_string();
+        let change = UserCommand::ChangePassword(ChangePassword {
+            password_hash: seal(&key, user_id, sealed_fields::PASSWORD_HASH, hash.as_bytes()),
+            reason: PasswordChangeReason::Reset,
+            at: now,
+        });
+        self.store.execute::<User>(&id, change, (), &meta).await?;
+        self.store
+            .execute::<User>(&id, UserCommand::VerifyEmail { at: now }, (), &meta)
+            .await?;
+        self.sessions
+            .end_all(user_id, None, EndReason::PasswordReset, &meta)
+            .await
+            .map_err(internal)?;
+        Ok((user_id, email))
     }
 
     /// Changes a person's password after checking the current one; every other session

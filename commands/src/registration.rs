@@ -62,11 +62,14 @@ impl Registrations {
         }
     }
 
+    /// Opens an account. `email_verified` is for accounts an admin or the command line
+    /// creates; self-registration confirms the address by link before the first sign-in.
     #[tracing::instrument(skip_all, fields(role = role.as_str()))]
     pub async fn register(
         &self,
         form: RegistrationForm<'_>,
         role: Role,
+        email_verified: bool,
         meta: &CommandMeta,
     ) -> Result<RegistrationOutcome, RegistrationError> {
         let valid = parse_registration(form.email, form.handle, form.password)
@@ -91,6 +94,7 @@ impl Registrations {
                 password_hash.as_bytes(),
             ),
             role,
+            email_verified,
             at: self.clock.now(),
         };
         let result = self

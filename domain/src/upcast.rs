@@ -25,23 +25,37 @@ struct Step {
     apply: fn(&mut serde_json::Map<String, Value>),
 }
 
-const STEPS: &[Step] = &[Step {
-    aggregate_type: "user",
-    event_type: "UserRegistered",
-    from: "1.0",
-    to: "2.0",
-    // 1.0 predates roles: every account it describes is an ordinary user.
-    apply: |payload| {
-        payload
-            .entry("role")
-            .or_insert_with(|| Value::String("user".to_owned()));
+const STEPS: &[Step] = &[
+    Step {
+        aggregate_type: "user",
+        event_type: "UserRegistered",
+        from: "1.0",
+        to: "2.0",
+        // 1.0 predates roles: every account it describes is an ordinary user.
+        apply: |payload| {
+            payload
+                .entry("role")
+                .or_insert_with(|| Value::String("user".to_owned()));
+        },
     },
-}];
+    Step {
+        aggregate_type: "user",
+        event_type: "UserRegistered",
+        from: "2.0",
+        to: "3.0",
+        // 2.0 predates email verification: those accounts were let in without it.
+        apply: |payload| {
+            payload.entry("email_verified").or_insert(Value::Bool(true));
+        },
+    },
+];
 
 /// The current version of every event type, so unknown versions are refused rather than
 /// misread.
 const CURRENT: &[(&str, &str, &str)] = &[
-    ("user", "UserRegistered", "2.0"),
+    ("user", "UserRegistered", "3.0"),
+    ("user", "EmailVerified", "1.0"),
+    ("user", "PasswordResetRequested", "1.0"),
     ("user", "SecondFactorEnabled", "1.0"),
     ("user", "SecondFactorDisabled", "1.0"),
     ("user", "RecoveryCodesRegenerated", "1.0"),
@@ -114,22 +128,31 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn user_registered_1_0_gains_the_user_role() {
+    fn user_registered_1_0_gains_the_user_role_and_counts_as_verified() {
         let mut payload =
             json!({"user_id": "00000000-0000-0000-0000-000000000007", "handle": "ann"});
         let version = upcast("user", "UserRegistered", "1.0", &mut payload).unwrap();
-        assert_eq!(version, "2.0");
+        assert_eq!(version, "3.0");
         assert_eq!(payload["role"], "user");
+        assert_eq!(payload["email_verified"], true);
+    }
+
+    #[test]
+    fn user_registered_2_0_counts_as_verified() {
+        let mut payload = json!({"role": "admin"});
+        let version = upcast("user", "UserRegistered", "2.0", &mut payload).unwrap();
+        assert_eq!(version, "3.0");
+        assert_eq!(payload, json!({"role": "admin", "email_verified": true}));
     }
 
     #[test]
     fn the_current_version_is_left_alone() {
-        let mut payload = json!({"role": "admin"});
+        let mut payload = json!({"role": "admin", "email_verified": false});
         assert_eq!(
-            upcast("user", "UserRegistered", "2.0", &mut payload).unwrap(),
-            "2.0"
+            upcast("user", "UserRegistered", "3.0", &mut payload).unwrap(),
+            "3.0"
         );
-        assert_eq!(payload, json!({"role": "admin"}));
+        assert_eq!(payload, json!({"role": "admin", "email_verified": false}));
     }
 
     #[test]

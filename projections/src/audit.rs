@@ -91,6 +91,8 @@ impl ReadModel for AuditModel {
 fn user_entry(event: UserEvent) -> (Option<Uuid>, Value) {
     match event {
         UserEvent::UserRegistered(e) => (Some(e.user_id), json!({"role": e.role})),
+        UserEvent::EmailVerified(e) => (Some(e.user_id), json!({})),
+        UserEvent::PasswordResetRequested(e) => (Some(e.user_id), json!({})),
         UserEvent::PasswordChanged(e) => (Some(e.user_id), json!({"reason": e.reason})),
         UserEvent::SecondFactorEnabled(e) => {
             (Some(e.user_id), json!({"recovery_codes": e.recovery_codes}))

@@ -34,7 +34,7 @@ impl ReadModel for UsersModel {
     }
 
     fn schema_version(&self) -> i32 {
-        2
+        3
     }
 
     fn tables_sql(&self, schema: &str) -> String {
@@ -48,6 +48,7 @@ impl ReadModel for UsersModel {
                role text not null,
                registered_at timestamptz not null,
                disabled boolean not null default false,
+               email_verified boolean not null default false,
                second_factor boolean not null default false,
                -- NULL: the server's default quota / AI provider and model.
                quota_bytes bigint,
@@ -82,7 +83,9 @@ impl ReadModel for UsersModel {
                     UserEvent::UserRegistered(registered) => {
                         registrations.push((registered, event.position))
                     }
-                    UserEvent::PasswordChanged(_) | UserEvent::RecoveryCodesRegenerated(_) => {}
+                    UserEvent::PasswordChanged(_)
+                    | UserEvent::PasswordResetRequested(_)
+                    | UserEvent::RecoveryCodesRegenerated(_) => {}
                     change => changes.push(change),
                 }
             }
@@ -112,6 +115,7 @@ async fn apply_change(
     );
     let (user_id, set, text, more_text, number): Change = match change {
         UserEvent::UserDisabled(e) => (e.user_id, "disabled = true", None, None, None),
+        UserEvent::EmailVerified(e) => (e.user_id, "email_verified = true", None, None, None),
         UserEvent::UserEnabled(e) => (e.user_id, "disabled = false", None, None, None),
         UserEvent::SecondFactorEnabled(e) => (e.user_id, "second_factor = true", None, None, None),
         UserEvent::SecondFactorDisabled(e) => {
@@ -140,6 +144,7 @@ async fn apply_change(
         ),
         UserEvent::UserRegistered(_)
         | UserEvent::PasswordChanged(_)
+        | UserEvent::PasswordResetRequested(_)
         | UserEvent::RecoveryCodesRegenerated(_) => return Ok(()),
     };
     sqlx::query(&format!(
@@ -191,8 +196,8 @@ impl UsersModel {
             columns.push(registered, email);
         }
         sqlx::query(&format!(
-            "insert into {schema}.users (user_id, handle, email, email_lookup, role, registered_at)
-             select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+            "insert into {schema}.users (user_id, handle, email, email_lookup, role, registered_at, email_verified)
+             select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::boolean[])
              on conflict (user_id) do nothing"
         ))
         .bind(&columns.user_id)
@@ -201,6 +206,7 @@ impl UsersModel {
         .bind(&columns.email_lookup)
         .bind(&columns.role)
         .bind(&columns.registered_at)
+        .bind(&columns.email_verified)
         .execute(connection)
         .await?;
         Ok(())
@@ -215,6 +221,7 @@ struct UserColumns {
     email_lookup: Vec<String>,
     role: Vec<String>,
     registered_at: Vec<chrono::DateTime<chrono::Utc>>,
+    email_verified: Vec<bool>,
 }
 
 impl UserColumns {
@@ -226,6 +233,7 @@ impl UserColumns {
             email_lookup: Vec::with_capacity(n),
             role: Vec::with_capacity(n),
             registered_at: Vec::with_capacity(n),
+            email_verified: Vec::with_capacity(n),
         }
     }
 
@@ -236,6 +244,7 @@ impl UserColumns {
         self.email_lookup.push(registered.email_lookup);
         self.role.push(registered.role.as_str().to_owned());
         self.registered_at.push(registered.registered_at);
+        self.email_verified.push(registered.email_verified);
     }
 }
 
@@ -248,13 +257,14 @@ pub struct UserRow {
     pub role: String,
     pub registered_at: chrono::DateTime<chrono::Utc>,
     pub disabled: bool,
+    pub email_verified: bool,
     pub second_factor: bool,
     pub quota_bytes: Option<i64>,
     pub ai_provider: Option<String>,
     pub ai_model: Option<String>,
 }
 
-const ROW_COLUMNS: &str = "user_id, handle, email, role, registered_at, disabled, second_factor, quota_bytes, ai_provider, ai_model";
+const ROW_COLUMNS: &str = "user_id, handle, email, role, registered_at, disabled, email_verified, second_factor, quota_bytes, ai_provider, ai_model";
 
 /// Queries the API runs against the live model.
 pub mod queries {

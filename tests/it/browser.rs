@@ -80,6 +80,7 @@ async fn a_person_signs_in_enrols_two_step_sign_in_and_signs_out_everywhere() {
     let env = TestEnv::new().await;
     let (running, url) = env.start_all().await;
     let handle = format!("e2e_{}", &env.database[7..15]);
+    env.register(&handle).await;
     run_e2e("session.e2e.mjs", &url, &handle).await;
 
     // Four sign-ins: by password, then with a code, then twice with recovery codes.

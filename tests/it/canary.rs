@@ -29,6 +29,7 @@ async fn no_secret_reaches_logs_events_or_the_bus() {
         .unwrap()
         .port();
     let url = format!("http://127.0.0.1:{port}");
+    let sink = crate::support::smtp::SmtpSink::start().await;
     let logs = tempfile_path("canary-logs");
     let log_file = std::fs::File::create(&logs).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_docuvault"))
@@ -41,6 +42,8 @@ async fn no_secret_reaches_logs_events_or_the_bus() {
         .env("BIND_ADDR", format!("127.0.0.1:{port}"))
         .env("SPA_DIR", &env.settings.spa_dir)
         .env("RUST_LOG", "debug")
+        .env("SMTP_URL", &sink.url)
+        .env("PUBLIC_URL", "https://vault.example.test")
         .stdout(Stdio::from(log_file.try_clone().unwrap()))
         .stderr(Stdio::from(log_file))
         .spawn()
@@ -95,6 +98,20 @@ async fn no_secret_reaches_logs_events_or_the_bus() {
         .await
         .unwrap();
     assert_eq!(registered.status(), StatusCode::ACCEPTED);
+    let confirmation = sink.wait_for(&email, "Confirm your email", 1).await;
+    let token = crate::support::smtp::link_token(
+        &confirmation,
+        "https://vault.example.test",
+        "/verify-email",
+    );
+    secrets.push(token.clone());
+    let verified = client
+        .post(format!("{url}/api/auth/verify-email"))
+        .json(&json!({"token": token}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verified.status(), StatusCode::OK);
     let login = |password: String| {
         let (client, url, email) = (client.clone(), url.clone(), email.clone());
         async move {
@@ -171,6 +188,22 @@ async fn no_secret_reaches_logs_events_or_the_bus() {
         assert_eq!(second.status(), StatusCode::OK);
         secrets.extend(refresh_cookie(second.headers()));
     }
+    // A password reset, with its link.
+    let asked = client
+        .post(format!("{url}/api/auth/password-reset"))
+        .json(&json!({"email": email}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), StatusCode::ACCEPTED);
+    let reset_mail = sink
+        .wait_for(&email, "Reset your DocuVault password", 1)
+        .await;
+    secrets.push(crate::support::smtp::link_token(
+        &reset_mail,
+        "https://vault.example.test",
+        "/reset-password",
+    ));
     let rotated = cookie_post(&client, &url, "/api/auth/refresh", &refresh).await;
     assert_eq!(rotated.status(), StatusCode::OK);
     secrets.extend(refresh_cookie(rotated.headers()));

@@ -7,6 +7,7 @@ use crypto::seal;
 use domain::user::{sealed_fields, Handle, RegisterUser, Role, User, UserCommand, UserError};
 use domain::Sealed;
 use projections::users::queries;
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -133,10 +134,11 @@ async fn published_events_match_the_asyncapi_document_and_old_versions_are_upcas
             format!("{}.evt.user.UserRegistered", env.bus.prefix())
         );
     }
-    // The 1.0 row went out as 2.0 with the role it implied.
+    // The 1.0 row went out as 3.0 with the role and verification it implied.
     let first: Value = serde_json::from_slice(&messages[0].1.payload).unwrap();
     assert_eq!(first["aggregate_id"], old.to_string());
-    assert_eq!(first["event_version"], "2.0");
+    assert_eq!(first["event_version"], "3.0");
+    assert_eq!(first["payload"]["email_verified"], true);
     assert_eq!(first["payload"]["role"], "user");
 
     // The projection applied it, and a rebuild from the events table reads it the same.
@@ -164,6 +166,7 @@ async fn published_events_match_the_asyncapi_document_and_old_versions_are_upcas
         email_lookup: "other".into(),
         password_hash: Sealed::from_envelope("v1.AAAAAAAAAAAAAAAA.AAAA".into()),
         role: Role::User,
+        email_verified: true,
         at: chrono::DateTime::UNIX_EPOCH,
     };
     let result = EventStore::new(env.pool.clone())
@@ -302,6 +305,58 @@ async fn account_administration_events_match_the_asyncapi_document() {
         .await
         .unwrap();
     assert!(changed.status().is_success());
+    // A confirmation through the outbox (no SMTP server configured) and a reset request.
+    let registered = client
+        .post(format!("{url}/api/auth/register"))
+        .json(&json!({"email": "zed@example.test", "handle": "zed", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), StatusCode::ACCEPTED);
+    let outbox = env.settings.mail_outbox_dir.clone();
+    let mut token = None;
+    env.eventually("the confirmation reaches the outbox", || {
+        let found = std::fs::read_dir(&outbox)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
+            .find(|text| text.contains("zed@example.test"));
+        let done = found.is_some();
+        if let Some(text) = found {
+            token = Some(crate::support::smtp::link_token(
+                &text.replace("\r\n", "\n"),
+                &env.settings.public_url,
+                "/verify-email",
+            ));
+        }
+        async move { done }
+    })
+    .await;
+    let verified = client
+        .post(format!("{url}/api/auth/verify-email"))
+        .json(&json!({"token": token.unwrap()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verified.status(), StatusCode::OK);
+    let reset = client
+        .post(format!("{url}/api/auth/password-reset"))
+        .json(&json!({"email": "zed@example.test"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), StatusCode::ACCEPTED);
+    env.eventually("the reset request is recorded", || async {
+        sqlx::query_scalar::<_, i64>(
+            "select count(*) from events where event_type = 'PasswordResetRequested'",
+        )
+        .fetch_one(&env.pool)
+        .await
+        .unwrap()
+            == 1
+    })
+    .await;
     let root = sign_in(&client, &url, "root").await;
     for (method, path, body) in [
         ("POST", "disable", json!({})),
@@ -349,6 +404,8 @@ async fn account_administration_events_match_the_asyncapi_document() {
         seen.insert(event_type);
     }
     for event_type in [
+        "EmailVerified",
+        "PasswordResetRequested",
         "PasswordChanged",
         "UserDisabled",
         "UserEnabled",

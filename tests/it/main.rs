@@ -20,6 +20,7 @@ mod cli;
 mod compose;
 mod consistency;
 mod contract;
+mod email;
 mod event_store;
 mod projections;
 mod relay;

@@ -284,10 +284,11 @@ async fn two_project_processes_at_once_build_what_a_clean_replay_builds() {
         queries::all_in(&env.pool, "rm_users").await.unwrap().len() == 16
     })
     .await;
-    let holders: i64 = sqlx::query_scalar("select count(*) from pg_locks where locktype = 'advisory' and granted and ((classid::bigint << 32) | objid::bigint) = hashtext('docuvault:projection:users')::bigint")
+    let holders: i64 = sqlx::query_scalar("select count(*) from pg_locks where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database()) and ((classid::bigint << 32) | objid::bigint) = hashtext('docuvault:projection:users')::bigint")
         .fetch_one(&env.ddl)
         .await
         .unwrap();
+    // Advisory locks are per database; other tests' builders hold the same key in theirs.
     assert_eq!(holders, 1, "exactly one active builder");
     let live = queries::all_in(&env.pool, "rm_users").await.unwrap();
     first.stop().await;

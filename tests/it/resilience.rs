@@ -98,6 +98,7 @@ async fn after_nats_and_postgres_restart_everything_resumes_from_its_checkpoint(
             .register(
                 form,
                 domain::user::Role::User,
+                true,
                 &commands::CommandMeta::new("test", "restart"),
             )
             .await

@@ -372,7 +372,7 @@ pub async fn create_user(
     let role = request.role.unwrap_or(Role::User);
     let outcome = state
         .registrations
-        .register(form, role, &correlation.meta(admin.0.actor()))
+        .register(form, role, true, &correlation.meta(admin.0.actor()))
         .await
         .map_err(|error| match error {
             RegistrationError::Invalid(problems) => crate::routes::auth::invalid(problems),

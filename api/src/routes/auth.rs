@@ -56,7 +56,29 @@ pub async fn register(
         handle: &request.handle,
         password: &request.password,
     };
-    match state.registrations.register(form, Role::User, &meta).await {
+    let outcome = state
+        .registrations
+        .register(form, Role::User, false, &meta)
+        .await;
+    match &outcome {
+        Ok(RegistrationOutcome::Registered { user_id, .. }) => {
+            let (background, user_id) = (state.clone(), *user_id);
+            tokio::spawn(async move {
+                match background.accounts.verification_link(user_id).await {
+                    Ok(Some(link)) => crate::notify::verification(&background, link),
+                    Ok(None) => {}
+                    Err(error) => tracing::warn!(%error, %user_id, "no confirmation link"),
+                }
+            });
+        }
+        Ok(RegistrationOutcome::EmailInUse) => {
+            if let Ok(email) = domain::user::Email::parse(&request.email) {
+                crate::notify::already_registered(&state, email.as_str());
+            }
+        }
+        Err(_) => {}
+    }
+    match outcome {
         Ok(RegistrationOutcome::Registered { .. } | RegistrationOutcome::EmailInUse) => Ok((
             StatusCode::ACCEPTED,
             Json(RegisterResponse {

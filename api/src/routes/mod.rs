@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod email_links;
 pub mod handles;
 pub mod ops;
 pub mod second_factor;

@@ -68,6 +68,7 @@ fn reauth_error(error: SignInError) -> ApiError {
             retry_after_seconds: wait.num_seconds() + 1,
         },
         SignInError::Disabled => ApiError::AccountDisabled,
+        SignInError::EmailUnverified => ApiError::EmailUnverified,
         SignInError::Internal(detail) => ApiError::Internal(detail),
     }
 }

@@ -75,11 +75,25 @@ pub async fn login(
         address: client.address,
         user_agent: &client.user_agent,
     };
-    let outcome = state
+    let outcome = match state
         .sign_ins
         .with_password(attempt, &correlation.meta("anonymous"))
         .await
-        .map_err(sign_in_error)?;
+    {
+        Ok(outcome) => outcome,
+        Err(SignInError::EmailUnverified) => {
+            // The password was right: send a fresh link (spaced out per account).
+            let background = state.clone();
+            let email = request.email.clone();
+            tokio::spawn(async move {
+                if let Ok(Some(link)) = background.accounts.resend_verification(&email).await {
+                    crate::notify::verification(&background, link);
+                }
+            });
+            return Err(ApiError::EmailUnverified);
+        }
+        Err(error) => return Err(sign_in_error(error)),
+    };
     match outcome {
         PasswordOutcome::SignedIn(session) => signed_in(&state, &session).await,
         PasswordOutcome::SecondFactorRequired { user_id } => {
@@ -104,6 +118,7 @@ fn sign_in_error(error: SignInError) -> ApiError {
             retry_after_seconds: wait.num_seconds() + 1,
         },
         SignInError::Disabled => ApiError::AccountDisabled,
+        SignInError::EmailUnverified => ApiError::EmailUnverified,
         SignInError::Internal(detail) => ApiError::Internal(detail),
     }
 }

@@ -53,6 +53,9 @@ pub enum SignInError {
     /// The right password for an account an admin has disabled.
     #[error("the account is disabled")]
     Disabled,
+    /// The right password for an account whose address is not confirmed yet.
+    #[error("the email address is not confirmed yet")]
+    EmailUnverified,
     /// Too many failures: try again after this long.
     #[error("too many attempts")]
     Throttled(Duration),
@@ -161,6 +164,9 @@ impl SignIns {
             .map_err(internal)?;
         if account.user.is_disabled() {
             return Err(SignInError::Disabled);
+        }
+        if !account.user.is_email_verified() {
+            return Err(SignInError::EmailUnverified);
         }
         let second_factor = self
             .second_factors

@@ -39,12 +39,19 @@ pub struct RegisterUser {
     pub email_lookup: String,
     pub password_hash: Sealed,
     pub role: Role,
+    /// True when an admin or the command line created the account (they vouch for the
+    /// address); self-registered accounts confirm it by an emailed link first.
+    pub email_verified: bool,
     pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum UserCommand {
     Register(RegisterUser),
+    /// Marks the address as confirmed; nothing happens when it is already.
+    VerifyEmail {
+        at: DateTime<Utc>,
+    },
     ChangePassword(ChangePassword),
     Disable(ByAdmin),
     Enable(ByAdmin),
@@ -71,7 +78,24 @@ pub struct UserRegistered {
     pub email_lookup: String,
     pub password_hash: Sealed,
     pub role: Role,
+    /// Added in 3.0; accounts registered before verification existed count as verified.
+    pub email_verified: bool,
     pub registered_at: DateTime<Utc>,
+}
+
+/// The owner proved the address is theirs (a verification or password-reset link).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailVerified {
+    pub user_id: Uuid,
+    pub verified_at: DateTime<Utc>,
+}
+
+/// Someone asked for a password-reset link for this account (the link itself, a secret,
+/// is never in an event).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PasswordResetRequested {
+    pub user_id: Uuid,
+    pub requested_at: DateTime<Utc>,
 }
 
 /// Two-step sign-in was switched on (the first code confirmed the authenticator).
@@ -98,8 +122,11 @@ pub struct RecoveryCodesRegenerated {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum UserEvent {
-    /// Version 2.0 added `role` (1.0 accounts were all ordinary users).
+    /// Version 2.0 added `role` (1.0 accounts were all ordinary users); 3.0 added
+    /// `email_verified`.
     UserRegistered(UserRegistered),
+    EmailVerified(EmailVerified),
+    PasswordResetRequested(PasswordResetRequested),
     SecondFactorEnabled(SecondFactorEnabled),
     SecondFactorDisabled(SecondFactorDisabled),
     RecoveryCodesRegenerated(RecoveryCodesRegenerated),
@@ -119,6 +146,8 @@ impl DomainEvent for UserEvent {
     fn event_type(&self) -> &'static str {
         match self {
             UserEvent::UserRegistered(_) => Self::USER_REGISTERED,
+            UserEvent::EmailVerified(_) => "EmailVerified",
+            UserEvent::PasswordResetRequested(_) => "PasswordResetRequested",
             UserEvent::SecondFactorEnabled(_) => "SecondFactorEnabled",
             UserEvent::SecondFactorDisabled(_) => "SecondFactorDisabled",
             UserEvent::RecoveryCodesRegenerated(_) => "RecoveryCodesRegenerated",
@@ -133,7 +162,7 @@ impl DomainEvent for UserEvent {
 
     fn event_version(&self) -> &'static str {
         match self {
-            UserEvent::UserRegistered(_) => "2.0",
+            UserEvent::UserRegistered(_) => "3.0",
             _ => "1.0",
         }
     }
@@ -169,6 +198,8 @@ pub struct User {
     second_factor: bool,
     #[serde(default)]
     disabled: bool,
+    #[serde(default)]
+    email_verified: bool,
 }
 
 impl User {
@@ -195,6 +226,10 @@ impl User {
 
     pub fn is_disabled(&self) -> bool {
         self.disabled
+    }
+
+    pub fn is_email_verified(&self) -> bool {
+        self.email_verified
     }
 
     /// Whether sign-in needs a second factor.
@@ -231,6 +266,14 @@ impl Aggregate for User {
         };
         match command {
             UserCommand::Register(_) => Err(UserError::AlreadyRegistered),
+            UserCommand::VerifyEmail { at } => Ok(if self.email_verified {
+                Vec::new()
+            } else {
+                vec![UserEvent::EmailVerified(EmailVerified {
+                    user_id,
+                    verified_at: at,
+                })]
+            }),
             UserCommand::ChangePassword(change) => {
                 Ok(vec![UserEvent::PasswordChanged(PasswordChanged {
                     user_id,
@@ -300,7 +343,9 @@ impl Aggregate for User {
                 self.role = Some(registered.role);
                 self.email = Some(registered.email);
                 self.password_hash = Some(registered.password_hash);
+                self.email_verified = registered.email_verified;
             }
+            UserEvent::EmailVerified(_) => self.email_verified = true,
             UserEvent::SecondFactorEnabled(_) => self.second_factor = true,
             UserEvent::SecondFactorDisabled(_) => self.second_factor = false,
             UserEvent::PasswordChanged(changed) => self.password_hash = Some(changed.password_hash),
@@ -308,6 +353,7 @@ impl Aggregate for User {
             UserEvent::UserEnabled(_) => self.disabled = false,
             UserEvent::RoleChanged(changed) => self.role = Some(changed.role),
             UserEvent::RecoveryCodesRegenerated(_)
+            | UserEvent::PasswordResetRequested(_)
             | UserEvent::QuotaSet(_)
             | UserEvent::AiModelAssigned(_) => {}
         }
@@ -323,6 +369,7 @@ impl User {
             email_lookup: register.email_lookup,
             password_hash: register.password_hash,
             role: register.role,
+            email_verified: register.email_verified,
             registered_at: register.at,
         })
     }
@@ -343,6 +390,7 @@ mod tests {
             email_lookup: "ab12".into(),
             password_hash: Sealed::from_envelope("v1.bm9uY2U.aGFzaA".into()),
             role,
+            email_verified: false,
             at: Utc.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap(),
         }
     }
@@ -356,6 +404,7 @@ mod tests {
             email_lookup: command.email_lookup,
             password_hash: command.password_hash,
             role,
+            email_verified: false,
             registered_at: command.at,
         })
     }
@@ -429,6 +478,23 @@ mod tests {
             .given(vec![registered(Role::User)])
             .when(UserCommand::Enable(admin_at(2)))
             .then_expect_error(UserError::NotDisabled);
+    }
+
+    #[test]
+    fn an_address_is_verified_once() {
+        let at = admin_at(9).at;
+        let verified = UserEvent::EmailVerified(EmailVerified {
+            user_id: Uuid::from_u128(7),
+            verified_at: at,
+        });
+        AggregateTest::<User>::with(())
+            .given(vec![registered(Role::User)])
+            .when(UserCommand::VerifyEmail { at })
+            .then_expect_events(vec![verified.clone()]);
+        AggregateTest::<User>::with(())
+            .given(vec![registered(Role::User), verified])
+            .when(UserCommand::VerifyEmail { at })
+            .then_expect_events(vec![]);
     }
 
     #[test]

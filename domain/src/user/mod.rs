@@ -11,8 +11,9 @@ pub use administration::{
     PasswordChangeReason, PasswordChanged, QuotaSet, RoleChanged, UserDisabled, UserEnabled,
 };
 pub use aggregate::{
-    RecoveryCodesRegenerated, RegisterUser, Role, SecondFactorDisabled, SecondFactorEnabled, User,
-    UserCommand, UserError, UserEvent, UserRegistered,
+    EmailVerified, PasswordResetRequested, RecoveryCodesRegenerated, RegisterUser, Role,
+    SecondFactorDisabled, SecondFactorEnabled, User, UserCommand, UserError, UserEvent,
+    UserRegistered,
 };
 pub use email::{Email, EmailError};
 pub use handle::{Handle, HandleError};

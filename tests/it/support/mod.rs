@@ -4,6 +4,7 @@ pub mod auth;
 pub mod cluster;
 pub mod events;
 pub mod probe;
+pub mod smtp;
 
 use async_nats::jetstream;
 use commands::registration::{RegistrationForm, RegistrationOutcome, Registrations};
@@ -67,6 +68,7 @@ impl TestEnv {
         settings.standby_poll_ms = 50;
         settings.consistency_wait_ms = 5000;
         settings.database_max_connections = 6;
+        settings.mail_outbox_dir = std::env::temp_dir().join(format!("dv-outbox-{id}"));
         system::migrate(&settings)
             .await
             .expect("migrate the test database");
@@ -218,7 +220,7 @@ pub async fn register_as(registrations: &Registrations, handle: &str, role: Role
         password: "correct horse battery staple",
     };
     match registrations
-        .register(form, role, &CommandMeta::new("test", "test"))
+        .register(form, role, true, &CommandMeta::new("test", "test"))
         .await
         .unwrap()
     {
@@ -229,6 +231,7 @@ pub async fn register_as(registrations: &Registrations, handle: &str, role: Role
 
 impl Drop for TestEnv {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.settings.mail_outbox_dir);
         // Async drop does not exist: clean up on a thread of our own, even after a panic.
         let (pg_url, database, nats_url, stream) = (
             self.pg_url.clone(),

@@ -1,0 +1,228 @@
+//! What emailed links lead to (AUTH-5; SECURITY 4, 30): confirming an address, asking
+//! for another confirmation, asking for a password reset and setting the new password.
+//! Requests that name an address always get the same reply; link checks are throttled
+//! per client address and per link.
+
+use crate::auth::Client;
+use crate::extract::{ApiJson, Correlation};
+use crate::{notify, ApiError, AppState};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use commands::accounts::AccountError;
+use commands::auth::throttle::Bucket;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct Message {
+    pub message: &'static str,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    pub token: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailRequest {
+    /// One address (a list is refused: GitLab CVE-2023-7028).
+    pub email: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    pub token: String,
+    pub new_password: String,
+}
+
+pub const RESEND_ACCEPTED: &str =
+    "If that address has an account waiting for confirmation, we sent it a new link.";
+pub const RESET_ACCEPTED: &str =
+    "If that address has an account, we sent it a link to reset the password.";
+
+/// Throttles guesses at links: per client address, and per link (its hash).
+async fn held_back(state: &AppState, buckets: &[Bucket]) -> Result<(), ApiError> {
+    match state
+        .sign_ins
+        .throttle()
+        .retry_after(buckets, state.clock.now())
+        .await
+        .map_err(ApiError::internal)?
+    {
+        Some(wait) => Err(ApiError::Throttled {
+            retry_after_seconds: wait.num_seconds() + 1,
+        }),
+        None => Ok(()),
+    }
+}
+
+async fn count_failure(state: &AppState, buckets: &[Bucket]) -> Result<(), ApiError> {
+    for bucket in buckets {
+        state
+            .sign_ins
+            .throttle()
+            .fail_alone(bucket, state.clock.now())
+            .await
+            .map_err(ApiError::internal)?;
+    }
+    Ok(())
+}
+
+fn link_buckets(client: &Client, token: &str) -> [Bucket; 2] {
+    let digest = hex::encode(&Sha256::digest(token.as_bytes())[..8]);
+    [Bucket::address(client.address), Bucket::token(&digest)]
+}
+
+fn invalid_link() -> ApiError {
+    ApiError::InvalidLink
+}
+
+/// Confirm an email address with the link's token.
+#[utoipa::path(
+    post, path = "/api/auth/verify-email", tag = "auth",
+    request_body = TokenRequest,
+    responses(
+        (status = 200, body = Message),
+        (status = 400, description = "Unknown, used or expired link", body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody),
+    )
+)]
+pub async fn verify_email(
+    State(state): State<AppState>,
+    client: Client,
+    correlation: Correlation,
+    ApiJson(request): ApiJson<TokenRequest>,
+) -> Result<Json<Message>, ApiError> {
+    let buckets = link_buckets(&client, &request.token);
+    held_back(&state, &buckets).await?;
+    match state
+        .accounts
+        .verify_email(&request.token, &correlation.meta("anonymous"))
+        .await
+    {
+        Ok(_) => Ok(Json(Message {
+            message: "Your email address is confirmed. You can sign in now.",
+        })),
+        Err(AccountError::InvalidToken) => {
+            count_failure(&state, &buckets).await?;
+            Err(invalid_link())
+        }
+        Err(other) => Err(ApiError::internal(other)),
+    }
+}
+
+/// Ask for another confirmation link. The reply is the same for every address.
+#[utoipa::path(
+    post, path = "/api/auth/verify-email/resend", tag = "auth",
+    request_body = EmailRequest,
+    responses((status = 202, body = Message), (status = 400, body = crate::error::ErrorBody))
+)]
+pub async fn resend_verification(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<EmailRequest>,
+) -> (StatusCode, Json<Message>) {
+    let background = state.clone();
+    tokio::spawn(async move {
+        match background
+            .accounts
+            .resend_verification(&request.email)
+            .await
+        {
+            Ok(Some(link)) => notify::verification(&background, link),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "could not prepare a confirmation link"),
+        }
+    });
+    (
+        StatusCode::ACCEPTED,
+        Json(Message {
+            message: RESEND_ACCEPTED,
+        }),
+    )
+}
+
+/// Ask for a password-reset link. The reply is the same for every address, and comes
+/// before any lookup, so its timing says nothing either.
+#[utoipa::path(
+    post, path = "/api/auth/password-reset", tag = "auth",
+    request_body = EmailRequest,
+    responses((status = 202, body = Message), (status = 400, body = crate::error::ErrorBody))
+)]
+pub async fn request_reset(
+    State(state): State<AppState>,
+    correlation: Correlation,
+    ApiJson(request): ApiJson<EmailRequest>,
+) -> (StatusCode, Json<Message>) {
+    let background = state.clone();
+    let meta = correlation.meta("anonymous");
+    tokio::spawn(async move {
+        match background
+            .accounts
+            .password_reset_link(&request.email, &meta)
+            .await
+        {
+            Ok(Some(link)) => notify::password_reset(&background, link),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "could not prepare a reset link"),
+        }
+    });
+    (
+        StatusCode::ACCEPTED,
+        Json(Message {
+            message: RESET_ACCEPTED,
+        }),
+    )
+}
+
+/// Set a new password with a reset link. Every session ends; nobody is signed in, and
+/// two-step sign-in, if on, is still asked for at the next sign-in.
+#[utoipa::path(
+    post, path = "/api/auth/password-reset/confirm", tag = "auth",
+    request_body = ResetRequest,
+    responses(
+        (status = 200, body = Message),
+        (status = 400, description = "Bad link, or the new password is refused", body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody),
+    )
+)]
+pub async fn confirm_reset(
+    State(state): State<AppState>,
+    client: Client,
+    correlation: Correlation,
+    ApiJson(request): ApiJson<ResetRequest>,
+) -> Result<Json<Message>, ApiError> {
+    let buckets = link_buckets(&client, &request.token);
+    held_back(&state, &buckets).await?;
+    match state
+        .accounts
+        .reset_password(
+            &request.token,
+            &request.new_password,
+            &correlation.meta("anonymous"),
+        )
+        .await
+    {
+        Ok((user_id, email)) => {
+            if let Some(email) = email {
+                notify::password_changed(&state, user_id, &email);
+            }
+            Ok(Json(Message {
+                message: "Your password is changed and every session was signed out. Sign in with the new one.",
+            }))
+        }
+        Err(AccountError::InvalidToken) => {
+            count_failure(&state, &buckets).await?;
+            Err(invalid_link())
+        }
+        Err(AccountError::WeakPassword(problem)) => Err(ApiError::InvalidInput {
+            fields: BTreeMap::from([("new_password", problem.to_string())]),
+        }),
+        Err(other) => Err(ApiError::internal(other)),
+    }
+}
