@@ -5,6 +5,9 @@ import LoginView from './views/LoginView.vue'
 import AccountView from './views/AccountView.vue'
 import AdminUsersView from './views/AdminUsersView.vue'
 import AdminAuditView from './views/AdminAuditView.vue'
+import VerifyEmailView from './views/VerifyEmailView.vue'
+import ForgotPasswordView from './views/ForgotPasswordView.vue'
+import ResetPasswordView from './views/ResetPasswordView.vue'
 import NotFoundView from './views/NotFoundView.vue'
 import { restore, session } from './services/session'
 
@@ -24,6 +27,19 @@ export const router = createRouter({
     { path: '/', name: 'home', component: HomeView },
     { path: '/register', name: 'register', component: RegisterView, meta: { title: 'Create account' } },
     { path: '/login', name: 'login', component: LoginView, meta: { title: 'Sign in' } },
+    { path: '/verify-email', name: 'verify-email', component: VerifyEmailView, meta: { title: 'Confirm your email' } },
+    {
+      path: '/forgot-password',
+      name: 'forgot-password',
+      component: ForgotPasswordView,
+      meta: { title: 'Forgot your password?' },
+    },
+    {
+      path: '/reset-password',
+      name: 'reset-password',
+      component: ResetPasswordView,
+      meta: { title: 'Choose a new password' },
+    },
     {
       path: '/account',
       name: 'account',

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// Runs one `frontend/e2e/<script>` against `url` and asserts it passed.
-async fn run_e2e(script: &str, url: &str, handle: &str) {
+async fn run_e2e(env: &TestEnv, script: &str, url: &str, handle: &str) {
     let frontend = Path::new(env!("CARGO_MANIFEST_DIR")).join("frontend");
     assert!(
         frontend.join("dist/index.html").exists(),
@@ -28,6 +28,7 @@ async fn run_e2e(script: &str, url: &str, handle: &str) {
 
     let output = tokio::task::spawn_blocking({
         let (script, handle, url) = (format!("e2e/{script}"), handle.to_owned(), url.to_owned());
+        let outbox = env.settings.mail_outbox_dir.clone();
         let password = crate::support::auth::PASSWORD;
         move || {
             Command::new("node")
@@ -36,6 +37,7 @@ async fn run_e2e(script: &str, url: &str, handle: &str) {
                 .env("BASE_URL", url)
                 .env("E2E_HANDLE", handle)
                 .env("E2E_PASSWORD", password)
+                .env("E2E_OUTBOX", outbox)
                 .env("CHROMIUM_PATH", chromium)
                 .output()
                 .unwrap()
@@ -60,7 +62,7 @@ async fn a_person_registers_through_the_page() {
     let env = TestEnv::new().await;
     let (running, url) = env.start_all().await;
     let handle = format!("e2e_{}", &env.database[7..15]);
-    run_e2e("register.e2e.mjs", &url, &handle).await;
+    run_e2e(&env, "register.e2e.mjs", &url, &handle).await;
 
     // The page's registration went through every layer to the read model.
     env.eventually("the registered user reaches the read model", || async {
@@ -81,7 +83,7 @@ async fn a_person_signs_in_enrols_two_step_sign_in_and_signs_out_everywhere() {
     let (running, url) = env.start_all().await;
     let handle = format!("e2e_{}", &env.database[7..15]);
     env.register(&handle).await;
-    run_e2e("session.e2e.mjs", &url, &handle).await;
+    run_e2e(&env, "session.e2e.mjs", &url, &handle).await;
 
     // Four sign-ins: by password, then with a code, then twice with recovery codes.
     let methods: Vec<String> = sqlx::query_scalar(
@@ -129,7 +131,7 @@ async fn an_admin_disables_a_person_whose_open_session_then_stops_working() {
     let (_, token) = env.register(&person).await;
     let (running, url) = env.start_all().await;
     env.users_reach(token).await;
-    run_e2e("admin.e2e.mjs", &url, &person).await;
+    run_e2e(&env, "admin.e2e.mjs", &url, &person).await;
 
     let disabled: i64 =
         sqlx::query_scalar("select count(*) from events where event_type = 'UserDisabled'")
@@ -137,5 +139,29 @@ async fn an_admin_disables_a_person_whose_open_session_then_stops_working() {
             .await
             .unwrap();
     assert_eq!(disabled, 1);
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn a_person_confirms_their_address_and_resets_a_forgotten_password_from_emailed_links() {
+    let env = TestEnv::new().await;
+    let (running, url) = env.start_all().await;
+    let handle = format!("e2e_{}", &env.database[7..15]);
+    run_e2e(&env, "links.e2e.mjs", &url, &handle).await;
+
+    let kinds: Vec<String> = sqlx::query_scalar(
+        "select event_type from events where aggregate_type = 'user' order by position",
+    )
+    .fetch_all(&env.pool)
+    .await
+    .unwrap();
+    for kind in [
+        "UserRegistered",
+        "EmailVerified",
+        "PasswordResetRequested",
+        "PasswordChanged",
+    ] {
+        assert!(kinds.iter().any(|k| k == kind), "no {kind} in {kinds:?}");
+    }
     running.stop().await;
 }
