@@ -1,7 +1,9 @@
 //! The router, its middleware and its state.
 
 use crate::auth::AccessTokens;
-use crate::routes::{account, admin, auth, email_links, handles, ops, second_factor, sessions};
+use crate::routes::{
+    account, admin, auth, email_links, handles, leaving, ops, second_factor, sessions,
+};
 use crate::{openapi, ApiError};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderName, HeaderValue};
@@ -146,6 +148,13 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{user_id}/quota", put(admin::set_quota))
         .route("/admin/users/{user_id}/ai", put(admin::assign_ai))
         .route("/admin/audit", get(admin::audit))
+        .route(
+            "/admin/users/{user_id}/delete",
+            post(leaving::delete_by_admin),
+        )
+        .route("/account/delete", post(leaving::delete_own))
+        .route("/account/export", get(leaving::export))
+        .route("/account/profile", put(account::update_profile))
         .route("/sessions/{session_id}", delete(account::end_session))
         .route("/handles/{handle}", get(handles::availability))
         .route("/openapi.json", get(openapi::document))

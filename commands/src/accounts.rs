@@ -11,7 +11,7 @@ use chrono::Duration;
 use crypto::{seal, KeyRing};
 use domain::session::EndReason;
 use domain::user::{
-    sealed_fields, AiProvider, ByAdmin, ChangePassword, Email, ModelName, Password,
+    sealed_fields, AiProvider, ByAdmin, ChangePassword, DisplayName, Email, ModelName, Password,
     PasswordChangeReason, PasswordError, PasswordResetRequested, Role, User, UserCommand,
     UserError, UserEvent,
 };
@@ -400,6 +400,86 @@ impl Accounts {
             .await
             .map_err(internal)?;
         Ok(token)
+    }
+
+    /// Sets or removes the display name (sealed under the owner's key).
+    pub async fn update_profile(
+        &self,
+        user_id: Uuid,
+        display_name: Option<DisplayName>,
+        meta: &CommandMeta,
+    ) -> Result<Token, AccountError> {
+        let sealed = match display_name {
+            Some(name) => {
+                let key = self
+                    .keys
+                    .find(user_id)
+                    .await
+                    .map_err(internal)?
+                    .ok_or_else(|| internal("the account has no data key"))?;
+                Some(seal(
+                    &key,
+                    user_id,
+                    sealed_fields::DISPLAY_NAME,
+                    name.as_str().as_bytes(),
+                ))
+            }
+            None => None,
+        };
+        let command = UserCommand::UpdateProfile {
+            display_name: sealed,
+            at: self.clock.now(),
+        };
+        Ok(self
+            .store
+            .execute::<User>(&user_id.to_string(), command, (), meta)
+            .await?)
+    }
+
+    /// Closes an account (by its owner, `by: None`, or an admin): the `UserDeleted` event
+    /// frees the email address; then the data key is destroyed, so every sealed field of
+    /// the account, in every event, replay and copy of the stream, is unreadable; its
+    /// second-factor secrets, links and sessions go too.
+    pub async fn delete_account(
+        &self,
+        user_id: Uuid,
+        by: Option<Uuid>,
+        meta: &CommandMeta,
+    ) -> Result<Token, AccountError> {
+        let command = UserCommand::Delete {
+            by,
+            at: self.clock.now(),
+        };
+        let token = self
+            .store
+            .execute::<User>(&user_id.to_string(), command, (), meta)
+            .await?;
+        self.erase(user_id, meta).await?;
+        Ok(token)
+    }
+
+    /// Destroys what a deleted account leaves outside the log. Idempotent.
+    async fn erase(&self, user_id: Uuid, meta: &CommandMeta) -> Result<(), AccountError> {
+        self.sessions
+            .end_all(user_id, None, EndReason::AccountDeleted, meta)
+            .await
+            .map_err(internal)?;
+        let mut tx = self.store.pool().begin().await.map_err(internal)?;
+        for table in [
+            "totp_secrets",
+            "recovery_codes",
+            "email_tokens",
+            "user_keys",
+        ] {
+            sqlx::query(&format!("delete from {table} where user_id = $1"))
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(internal)?;
+        }
+        tx.commit().await.map_err(internal)?;
+        tracing::info!(%user_id, "account deleted and its data key destroyed");
+        Ok(())
     }
 
     /// An admin's action on `target`; disabling and role changes end the target's

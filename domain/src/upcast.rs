@@ -56,6 +56,8 @@ const CURRENT: &[(&str, &str, &str)] = &[
     ("user", "UserRegistered", "3.0"),
     ("user", "EmailVerified", "1.0"),
     ("user", "PasswordResetRequested", "1.0"),
+    ("user", "ProfileUpdated", "1.0"),
+    ("user", "UserDeleted", "1.0"),
     ("user", "SecondFactorEnabled", "1.0"),
     ("user", "SecondFactorDisabled", "1.0"),
     ("user", "RecoveryCodesRegenerated", "1.0"),

@@ -92,6 +92,8 @@ fn user_entry(event: UserEvent) -> (Option<Uuid>, Value) {
     match event {
         UserEvent::UserRegistered(e) => (Some(e.user_id), json!({"role": e.role})),
         UserEvent::EmailVerified(e) => (Some(e.user_id), json!({})),
+        UserEvent::ProfileUpdated(e) => (Some(e.user_id), json!({})),
+        UserEvent::UserDeleted(e) => (Some(e.user_id), json!({"by": e.by})),
         UserEvent::PasswordResetRequested(e) => (Some(e.user_id), json!({})),
         UserEvent::PasswordChanged(e) => (Some(e.user_id), json!({"reason": e.reason})),
         UserEvent::SecondFactorEnabled(e) => {

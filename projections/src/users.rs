@@ -34,7 +34,7 @@ impl ReadModel for UsersModel {
     }
 
     fn schema_version(&self) -> i32 {
-        3
+        4
     }
 
     fn tables_sql(&self, schema: &str) -> String {
@@ -49,6 +49,8 @@ impl ReadModel for UsersModel {
                registered_at timestamptz not null,
                disabled boolean not null default false,
                email_verified boolean not null default false,
+               -- Opened with the owner's key; NULL once it is shredded.
+               display_name text,
                second_factor boolean not null default false,
                -- NULL: the server's default quota / AI provider and model.
                quota_bytes bigint,
@@ -86,6 +88,19 @@ impl ReadModel for UsersModel {
                     UserEvent::PasswordChanged(_)
                     | UserEvent::PasswordResetRequested(_)
                     | UserEvent::RecoveryCodesRegenerated(_) => {}
+                    UserEvent::ProfileUpdated(updated) => {
+                        self.insert_registrations(
+                            &mut *connection,
+                            schema,
+                            std::mem::take(&mut registrations),
+                        )
+                        .await?;
+                        for change in std::mem::take(&mut changes) {
+                            apply_change(&mut *connection, schema, change).await?;
+                        }
+                        self.update_profile(&mut *connection, schema, updated, event.position)
+                            .await?;
+                    }
                     change => changes.push(change),
                 }
             }
@@ -142,9 +157,17 @@ async fn apply_change(
             e.model.map(String::from),
             None,
         ),
+        UserEvent::UserDeleted(e) => {
+            sqlx::query(&format!("delete from {schema}.users where user_id = $1"))
+                .bind(e.user_id)
+                .execute(connection)
+                .await?;
+            return Ok(());
+        }
         UserEvent::UserRegistered(_)
         | UserEvent::PasswordChanged(_)
         | UserEvent::PasswordResetRequested(_)
+        | UserEvent::ProfileUpdated(_)
         | UserEvent::RecoveryCodesRegenerated(_) => return Ok(()),
     };
     sqlx::query(&format!(
@@ -160,6 +183,46 @@ async fn apply_change(
 }
 
 impl UsersModel {
+    async fn update_profile(
+        &self,
+        connection: &mut PgConnection,
+        schema: &str,
+        updated: domain::user::ProfileUpdated,
+        position: i64,
+    ) -> Result<(), ApplyError> {
+        let name = match (
+            updated.display_name,
+            self.keys
+                .find_many_on(&mut *connection, &[updated.user_id])
+                .await
+                .map_err(|error| match error {
+                    crypto::KeyRingError::Database(sql) => ApplyError::Database(sql),
+                    other => ApplyError::Poison {
+                        position,
+                        reason: other.to_string(),
+                    },
+                })?
+                .remove(&updated.user_id),
+        ) {
+            (Some(sealed), Some(key)) => Some(
+                key.open_text(updated.user_id, sealed_fields::DISPLAY_NAME, &sealed)
+                    .map_err(|error| ApplyError::Poison {
+                        position,
+                        reason: error.to_string(),
+                    })?,
+            ),
+            _ => None,
+        };
+        sqlx::query(&format!(
+            "update {schema}.users set display_name = $2 where user_id = $1"
+        ))
+        .bind(updated.user_id)
+        .bind(name)
+        .execute(connection)
+        .await?;
+        Ok(())
+    }
+
     async fn insert_registrations(
         &self,
         connection: &mut PgConnection,
@@ -258,13 +321,14 @@ pub struct UserRow {
     pub registered_at: chrono::DateTime<chrono::Utc>,
     pub disabled: bool,
     pub email_verified: bool,
+    pub display_name: Option<String>,
     pub second_factor: bool,
     pub quota_bytes: Option<i64>,
     pub ai_provider: Option<String>,
     pub ai_model: Option<String>,
 }
 
-const ROW_COLUMNS: &str = "user_id, handle, email, role, registered_at, disabled, email_verified, second_factor, quota_bytes, ai_provider, ai_model";
+const ROW_COLUMNS: &str = "user_id, handle, email, role, registered_at, disabled, email_verified, display_name, second_factor, quota_bytes, ai_provider, ai_model";
 
 /// Queries the API runs against the live model.
 pub mod queries {

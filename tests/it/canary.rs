@@ -89,7 +89,8 @@ async fn no_secret_reaches_logs_events_or_the_bus() {
     let email = format!("canary-mail-{tag}@example.test");
     let password = format!("Canary-pass-{tag} horse battery");
     let wrong = format!("Canary-wrong-{tag} horse battery");
-    let mut secrets = vec![email.clone(), password.clone(), wrong.clone()];
+    let name = format!("Canary Name {tag}");
+    let mut secrets = vec![email.clone(), password.clone(), wrong.clone(), name.clone()];
 
     let registered = client
         .post(format!("{url}/api/auth/register"))
@@ -172,6 +173,7 @@ async fn no_secret_reaches_logs_events_or_the_bus() {
     secrets.extend(codes.iter().cloned());
 
     // Sign in again with a code, then with a recovery code; rotate and reuse a refresh token.
+    let mut latest = String::new();
     for proof in [
         json!({"code": totp_now(&secret, 30)}),
         json!({"recovery_code": codes[0]}),
@@ -187,6 +189,9 @@ async fn no_secret_reaches_logs_events_or_the_bus() {
             .unwrap();
         assert_eq!(second.status(), StatusCode::OK);
         secrets.extend(refresh_cookie(second.headers()));
+        let body: Value = second.json().await.unwrap();
+        latest = body["access_token"].as_str().unwrap().to_owned();
+        secrets.push(latest.clone());
     }
     // A password reset, with its link.
     let asked = client
@@ -210,6 +215,38 @@ async fn no_secret_reaches_logs_events_or_the_bus() {
     assert!(!set_cookies(rotated.headers()).is_empty());
     let reused = cookie_post(&client, &url, "/api/auth/refresh", &refresh).await;
     assert_eq!(reused.status(), StatusCode::UNAUTHORIZED);
+
+    // A display name, then leaving.
+    let named = client
+        .put(format!("{url}/api/account/profile"))
+        .bearer_auth(&latest)
+        .json(&json!({"display_name": name}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(named.status(), StatusCode::NO_CONTENT);
+    // The first session ended with the token reuse: go on in the latest one. Both codes
+    // of this moment were used, so switch two-step sign-in off by password first.
+    let as_latest = |path: &'static str, body: Value| {
+        let (client, url, access) = (client.clone(), url.clone(), latest.clone());
+        async move {
+            client
+                .post(format!("{url}{path}"))
+                .bearer_auth(access)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let off = as_latest(
+        "/api/account/second-factor/disable",
+        json!({"password": password}),
+    )
+    .await;
+    assert_eq!(off.status(), StatusCode::NO_CONTENT);
+    let left = as_latest("/api/account/delete", json!({"password": password})).await;
+    assert_eq!(left.status(), StatusCode::NO_CONTENT);
 
     // Everything reaches the stream before looking.
     let count: i64 = sqlx::query_scalar("select count(*) from events")
@@ -239,7 +276,7 @@ async fn no_secret_reaches_logs_events_or_the_bus() {
         "the logs hold requests"
     );
     assert!(published.contains("SessionStarted") && published.contains("SecondFactorEnabled"));
-    assert!(stored.contains("RefreshTokenReused"));
+    assert!(stored.contains("RefreshTokenReused") && stored.contains("UserDeleted"));
     for canary in &secrets {
         assert!(
             !log_text.contains(canary.as_str()),

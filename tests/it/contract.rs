@@ -357,6 +357,23 @@ async fn account_administration_events_match_the_asyncapi_document() {
             == 1
     })
     .await;
+    let zed = sign_in(&client, &url, "zed").await;
+    let named = client
+        .put(format!("{url}/api/account/profile"))
+        .bearer_auth(&zed.access)
+        .json(&json!({"display_name": "Zed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(named.status(), StatusCode::NO_CONTENT);
+    let left = client
+        .post(format!("{url}/api/account/delete"))
+        .bearer_auth(&zed.access)
+        .json(&json!({"password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(left.status(), StatusCode::NO_CONTENT);
     let root = sign_in(&client, &url, "root").await;
     for (method, path, body) in [
         ("POST", "disable", json!({})),
@@ -406,6 +423,8 @@ async fn account_administration_events_match_the_asyncapi_document() {
     for event_type in [
         "EmailVerified",
         "PasswordResetRequested",
+        "ProfileUpdated",
+        "UserDeleted",
         "PasswordChanged",
         "UserDisabled",
         "UserEnabled",

@@ -21,6 +21,7 @@ mod compose;
 mod consistency;
 mod contract;
 mod email;
+mod erasure;
 mod event_store;
 mod projections;
 mod relay;

@@ -20,6 +20,7 @@ pub struct Me {
     /// `None` when the address can no longer be read.
     pub email: Option<String>,
     pub role: String,
+    pub display_name: Option<String>,
     /// Whether sign-in asks for a code from an authenticator app.
     pub second_factor: bool,
 }
@@ -47,17 +48,18 @@ pub async fn me(State(state): State<AppState>, who: Authenticated) -> Result<Jso
         .find(who.user_id)
         .await
         .map_err(ApiError::internal)?;
-    let email = match (key, user.email()) {
-        (Some(key), Some(sealed)) => key
-            .open_text(who.user_id, sealed_fields::EMAIL, sealed)
-            .ok(),
+    let open = |field: &str, sealed: Option<&domain::Sealed>| match (&key, sealed) {
+        (Some(key), Some(sealed)) => key.open_text(who.user_id, field, sealed).ok(),
         _ => None,
     };
+    let email = open(sealed_fields::EMAIL, user.email());
+    let display_name = open(sealed_fields::DISPLAY_NAME, user.display_name());
     Ok(Json(Me {
         user_id: who.user_id,
         handle: handle.as_str().to_owned(),
         email,
         role: role.as_str().to_owned(),
+        display_name,
         second_factor: state
             .sign_ins
             .second_factors()
@@ -79,6 +81,21 @@ pub struct SessionView {
     /// `signed_out`, `signed_out_everywhere`, `token_reuse`, … when ended.
     pub end_reason: Option<String>,
     pub user_agent: String,
+}
+
+impl SessionView {
+    pub(crate) fn of(row: commands::auth::sessions::SessionSummary, current: Uuid) -> Self {
+        Self {
+            current: row.session_id == current,
+            session_id: row.session_id,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            expires_at: row.expires_at,
+            ended_at: row.revoked_at,
+            end_reason: row.revoked_reason,
+            user_agent: row.user_agent,
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -112,16 +129,7 @@ pub async fn list_sessions(
         .any(|row| row.revoked_reason.as_deref() == Some(EndReason::TokenReuse.as_str()));
     let sessions = rows
         .into_iter()
-        .map(|row| SessionView {
-            current: row.session_id == who.session_id,
-            session_id: row.session_id,
-            created_at: row.created_at,
-            last_used_at: row.last_used_at,
-            expires_at: row.expires_at,
-            ended_at: row.revoked_at,
-            end_reason: row.revoked_reason,
-            user_agent: row.user_agent,
-        })
+        .map(|row| SessionView::of(row, who.session_id))
         .collect();
     Ok(Json(SessionList {
         sessions,
@@ -214,5 +222,41 @@ pub async fn change_password(
             AccountError::Conflict => ApiError::Conflict,
             other => ApiError::internal(other),
         })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileRequest {
+    /// 1–80 characters; `null` removes it.
+    pub display_name: Option<String>,
+}
+
+/// Set or remove your display name.
+#[utoipa::path(
+    put, path = "/api/account/profile", tag = "account",
+    security(("bearer" = [])),
+    request_body = ProfileRequest,
+    responses((status = 204), (status = 400, body = crate::error::ErrorBody))
+)]
+pub async fn update_profile(
+    State(state): State<AppState>,
+    who: Authenticated,
+    correlation: Correlation,
+    crate::extract::ApiJson(request): crate::extract::ApiJson<ProfileRequest>,
+) -> Result<StatusCode, ApiError> {
+    let name = match request.display_name.as_deref() {
+        Some(raw) => Some(domain::user::DisplayName::parse(raw).map_err(|problem| {
+            ApiError::InvalidInput {
+                fields: std::collections::BTreeMap::from([("display_name", problem.to_string())]),
+            }
+        })?),
+        None => None,
+    };
+    state
+        .accounts
+        .update_profile(who.user_id, name, &correlation.meta(who.actor()))
+        .await
+        .map_err(ApiError::internal)?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod email_links;
 pub mod handles;
+pub mod leaving;
 pub mod ops;
 pub mod second_factor;
 pub mod sessions;

@@ -4,6 +4,7 @@ use super::administration::{
     AiModelAssigned, AiProvider, ByAdmin, ChangePassword, ModelName, PasswordChanged, QuotaSet,
     RoleChanged, UserDisabled, UserEnabled,
 };
+use super::profile::{ProfileUpdated, UserDeleted};
 use super::Handle;
 use crate::{Aggregate, DomainEvent, Sealed};
 use chrono::{DateTime, Utc};
@@ -53,6 +54,15 @@ pub enum UserCommand {
         at: DateTime<Utc>,
     },
     ChangePassword(ChangePassword),
+    UpdateProfile {
+        display_name: Option<Sealed>,
+        at: DateTime<Utc>,
+    },
+    /// Closes the account for good: by its owner (`by: None`) or an admin.
+    Delete {
+        by: Option<Uuid>,
+        at: DateTime<Utc>,
+    },
     Disable(ByAdmin),
     Enable(ByAdmin),
     ChangeRole {
@@ -127,6 +137,8 @@ pub enum UserEvent {
     UserRegistered(UserRegistered),
     EmailVerified(EmailVerified),
     PasswordResetRequested(PasswordResetRequested),
+    ProfileUpdated(ProfileUpdated),
+    UserDeleted(UserDeleted),
     SecondFactorEnabled(SecondFactorEnabled),
     SecondFactorDisabled(SecondFactorDisabled),
     RecoveryCodesRegenerated(RecoveryCodesRegenerated),
@@ -148,6 +160,8 @@ impl DomainEvent for UserEvent {
             UserEvent::UserRegistered(_) => Self::USER_REGISTERED,
             UserEvent::EmailVerified(_) => "EmailVerified",
             UserEvent::PasswordResetRequested(_) => "PasswordResetRequested",
+            UserEvent::ProfileUpdated(_) => "ProfileUpdated",
+            UserEvent::UserDeleted(_) => "UserDeleted",
             UserEvent::SecondFactorEnabled(_) => "SecondFactorEnabled",
             UserEvent::SecondFactorDisabled(_) => "SecondFactorDisabled",
             UserEvent::RecoveryCodesRegenerated(_) => "RecoveryCodesRegenerated",
@@ -200,6 +214,10 @@ pub struct User {
     disabled: bool,
     #[serde(default)]
     email_verified: bool,
+    #[serde(default)]
+    display_name: Option<Sealed>,
+    #[serde(default)]
+    deleted: bool,
 }
 
 impl User {
@@ -232,6 +250,17 @@ impl User {
         self.email_verified
     }
 
+    /// A deleted account stays registered (its id and handle are never reused) but
+    /// nothing else happens to it.
+    pub fn is_deleted(&self) -> bool {
+        self.deleted
+    }
+
+    /// The display name, sealed under the user's data key.
+    pub fn display_name(&self) -> Option<&Sealed> {
+        self.display_name.as_ref()
+    }
+
     /// Whether sign-in needs a second factor.
     pub fn has_second_factor(&self) -> bool {
         self.second_factor
@@ -257,6 +286,12 @@ impl Aggregate for User {
                 _ => Err(UserError::NotRegistered),
             };
         };
+        if self.deleted {
+            return Err(match command {
+                UserCommand::Register(_) => UserError::AlreadyRegistered,
+                _ => UserError::NotRegistered,
+            });
+        }
         let not_self = |by: &ByAdmin| {
             if by.admin_id == user_id {
                 Err(UserError::OwnAccount)
@@ -274,6 +309,23 @@ impl Aggregate for User {
                     verified_at: at,
                 })]
             }),
+            UserCommand::UpdateProfile { display_name, at } => {
+                Ok(vec![UserEvent::ProfileUpdated(ProfileUpdated {
+                    user_id,
+                    display_name,
+                    updated_at: at,
+                })])
+            }
+            UserCommand::Delete { by, at } => {
+                if by == Some(user_id) {
+                    return Err(UserError::OwnAccount);
+                }
+                Ok(vec![UserEvent::UserDeleted(UserDeleted {
+                    user_id,
+                    by,
+                    deleted_at: at,
+                })])
+            }
             UserCommand::ChangePassword(change) => {
                 Ok(vec![UserEvent::PasswordChanged(PasswordChanged {
                     user_id,
@@ -346,6 +398,13 @@ impl Aggregate for User {
                 self.email_verified = registered.email_verified;
             }
             UserEvent::EmailVerified(_) => self.email_verified = true,
+            UserEvent::ProfileUpdated(updated) => self.display_name = updated.display_name,
+            UserEvent::UserDeleted(_) => {
+                self.deleted = true;
+                self.email = None;
+                self.password_hash = None;
+                self.display_name = None;
+            }
             UserEvent::SecondFactorEnabled(_) => self.second_factor = true,
             UserEvent::SecondFactorDisabled(_) => self.second_factor = false,
             UserEvent::PasswordChanged(changed) => self.password_hash = Some(changed.password_hash),
@@ -478,6 +537,51 @@ mod tests {
             .given(vec![registered(Role::User)])
             .when(UserCommand::Enable(admin_at(2)))
             .then_expect_error(UserError::NotDisabled);
+    }
+
+    #[test]
+    fn a_deleted_account_takes_no_further_command() {
+        let at = admin_at(10).at;
+        let deleted = UserEvent::UserDeleted(crate::user::UserDeleted {
+            user_id: Uuid::from_u128(7),
+            by: None,
+            deleted_at: at,
+        });
+        AggregateTest::<User>::with(())
+            .given(vec![registered(Role::User)])
+            .when(UserCommand::Delete { by: None, at })
+            .then_expect_events(vec![deleted.clone()]);
+        for command in [
+            UserCommand::Delete { by: None, at },
+            UserCommand::VerifyEmail { at },
+            UserCommand::Enable(admin_at(11)),
+        ] {
+            AggregateTest::<User>::with(())
+                .given(vec![registered(Role::User), deleted.clone()])
+                .when(command)
+                .then_expect_error(UserError::NotRegistered);
+        }
+        AggregateTest::<User>::with(())
+            .given(vec![registered(Role::User), deleted.clone()])
+            .when(UserCommand::Register(register(Role::User)))
+            .then_expect_error(UserError::AlreadyRegistered);
+        let mut user = User::default();
+        user.apply(registered(Role::User));
+        user.apply(deleted);
+        assert!(user.is_deleted());
+        assert_eq!(user.password_hash(), None);
+        assert_eq!(user.email(), None);
+    }
+
+    #[test]
+    fn an_admin_deletes_others_but_not_themselves_that_way() {
+        AggregateTest::<User>::with(())
+            .given(vec![registered(Role::Admin)])
+            .when(UserCommand::Delete {
+                by: Some(Uuid::from_u128(7)),
+                at: admin_at(12).at,
+            })
+            .then_expect_error(UserError::OwnAccount);
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod aggregate;
 mod email;
 mod handle;
 mod password;
+mod profile;
 
 pub use administration::{
     AiModelAssigned, AiProvider, ByAdmin, ChangePassword, ModelName, ModelNameError,
@@ -18,6 +19,7 @@ pub use aggregate::{
 pub use email::{Email, EmailError};
 pub use handle::{Handle, HandleError};
 pub use password::{Password, PasswordError};
+pub use profile::{DisplayName, DisplayNameError, ProfileUpdated, UserDeleted};
 
 /// Names of the sealed fields of user events; each envelope is bound to its field.
 pub mod sealed_fields {
@@ -25,6 +27,7 @@ pub mod sealed_fields {
     pub const PASSWORD_HASH: &str = "password_hash";
     /// Not in events: the TOTP seed in `totp_secrets`, sealed the same way.
     pub const TOTP_SEED: &str = "totp_seed";
+    pub const DISPLAY_NAME: &str = "display_name";
 }
 
 /// What a registration form gets wrong, field by field.
