@@ -176,13 +176,17 @@ impl Accounts {
         event: Option<(UserEvent, &CommandMeta)>,
     ) -> Result<Option<EmailLink>, AccountError> {
         let now = self.clock.now();
-        let last = email_tokens::last_issued(self.store.pool(), user_id, purpose)
+        let mut tx = self.store.pool().begin().await.map_err(internal)?;
+        // Concurrent requests for one account queue here, so the spacing holds.
+        email_tokens::lock(&mut tx, user_id, purpose)
+            .await
+            .map_err(internal)?;
+        let last = email_tokens::last_issued(&mut *tx, user_id, purpose)
             .await
             .map_err(internal)?;
         if last.is_some_and(|last| now - last < self.links.spacing) {
             return Ok(None);
         }
-        let mut tx = self.store.pool().begin().await.map_err(internal)?;
         let token = email_tokens::issue(&mut tx, user_id, purpose, now, lifetime)
             .await
             .map_err(internal)?;

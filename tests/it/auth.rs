@@ -55,7 +55,7 @@ async fn signing_in_gives_a_short_lived_token_and_a_host_only_cookie() {
         .unwrap();
     assert_eq!(
         me,
-        json!({"user_id": user_id, "handle": "ann", "email": "ann@example.test", "role": "user", "second_factor": false})
+        json!({"user_id": user_id, "handle": "ann", "email": "ann@example.test", "role": "user", "display_name": null, "second_factor": false})
     );
 
     // SECURITY 1: the stored hash is argon2id at or above the policy's parameters.

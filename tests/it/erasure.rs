@@ -86,6 +86,17 @@ async fn a_deleted_account_leaves_no_readable_personal_data_anywhere() {
             == Some(name.as_str())
     })
     .await;
+    env.eventually("the audit model has the sign-in", || async {
+        sqlx::query_scalar::<_, i64>(
+            "select count(*) from rm_audit.entries where target_id = $1 and event_type = 'SessionStarted'",
+        )
+        .bind(user_id)
+        .fetch_one(&env.pool)
+        .await
+        .unwrap()
+            > 0
+    })
+    .await;
     let exported = client
         .get(format!("{url}/api/account/export"))
         .bearer_auth(&access)

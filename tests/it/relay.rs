@@ -256,7 +256,7 @@ async fn published_messages_carry_the_contracts_headers_and_id() {
         header(bus::headers::EVENT_TYPE),
         Some("UserRegistered".into())
     );
-    assert_eq!(header(bus::headers::EVENT_VERSION), Some("2.0".into()));
+    assert_eq!(header(bus::headers::EVENT_VERSION), Some("3.0".into()));
     let body = bus::decode(&message.payload).unwrap();
     assert_eq!(body.token(), token);
     assert!(!String::from_utf8_lossy(&message.payload).contains("nina@example.test"));

@@ -238,7 +238,7 @@ pub async fn export(
             ));
         }
     }
-    history.sort_by(|a, b| b.0.cmp(&a.0));
+    history.sort_by_key(|entry| std::cmp::Reverse(entry.0));
     history.dedup_by(|a, b| a.0 == b.0);
     let body = Export {
         exported_at: state.clock.now(),

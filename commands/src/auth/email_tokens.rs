@@ -107,6 +107,19 @@ pub async fn peek<'e>(
     .await
 }
 
+/// Serialises the issuing of `purpose` links to `user_id` until the transaction ends.
+pub async fn lock(
+    tx: &mut Transaction<'_, Postgres>,
+    user_id: Uuid,
+    purpose: Purpose,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 11))")
+        .bind(format!("email-link/{user_id}/{}", purpose.as_str()))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// When the last token of `purpose` was issued to `user_id` (to space out emails).
 pub async fn last_issued<'e>(
     executor: impl PgExecutor<'e>,
