@@ -1,5 +1,6 @@
 // Browser test of the emailed links: register, confirm the address from the email,
-// sign in, forget the password, reset it from the email, sign in with the new one.
+// sign in, forget the password, reset it from the email, sign in with the new one; then
+// download one's data and delete the account.
 // With no SMTP server configured DocuVault writes messages to an outbox directory; this
 // test reads them there.
 //   BASE_URL=… E2E_HANDLE=… E2E_OUTBOX=/path/to/outbox node --test e2e/links.e2e.mjs
@@ -117,6 +118,27 @@ describe('emailed links', { timeout: 120_000 }, () => {
     await page.getByRole('alert').waitFor()
     await signIn(NEW_PASSWORD)
     await page.getByRole('heading', { name: 'Your account' }).waitFor()
+  })
+
+  it('downloads their data, then deletes the account for good', async () => {
+    await page.getByLabel('Display name').fill('E2E Person')
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await page.getByText('Saved.').waitFor()
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download my data' }).click(),
+    ])
+    const exported = JSON.parse(await readFile(await download.path(), 'utf8'))
+    assert.equal(exported.profile.email, EMAIL)
+    assert.equal(exported.profile.display_name, 'E2E Person')
+    await page.getByRole('button', { name: 'Delete my account' }).click()
+    await page.getByLabel('Your password').fill(NEW_PASSWORD)
+    await page.getByRole('button', { name: 'Delete my account for good' }).click()
+    await page.getByRole('heading', { name: 'Your documents, kept safe' }).waitFor()
+    await signIn(NEW_PASSWORD)
+    const alert = page.getByRole('alert')
+    await alert.waitFor()
+    assert.match(await alert.innerText(), /not right/)
   })
 
   it('logs no unexpected console errors', () => {

@@ -150,6 +150,7 @@ export interface Me {
   handle: string
   email: string | null
   role: 'user' | 'admin'
+  display_name: string | null
   second_factor: boolean
 }
 
