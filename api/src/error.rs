@@ -41,6 +41,9 @@ pub enum ApiError {
     /// 403: the right password for an account an admin disabled.
     #[error("account disabled")]
     AccountDisabled,
+    /// 403: an admin with a second factor signed this session in without it.
+    #[error("second step required")]
+    SecondStepRequired,
     /// 403: signed in, but this needs an administrator.
     #[error("forbidden")]
     Forbidden,
@@ -142,6 +145,11 @@ impl ApiError {
                 StatusCode::FORBIDDEN,
                 "account_disabled",
                 "This account has been disabled. Contact your administrator.".into(),
+            ),
+            ApiError::SecondStepRequired => (
+                StatusCode::FORBIDDEN,
+                "second_step_required",
+                "Administration needs a session signed in with your second factor. Sign out and in again with a code.".into(),
             ),
             ApiError::Forbidden => (
                 StatusCode::FORBIDDEN,

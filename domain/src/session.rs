@@ -40,6 +40,21 @@ pub enum EndReason {
     AccountDeleted,
 }
 
+impl SignInMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignInMethod::Password => "password",
+            SignInMethod::PasswordAndTotp => "password_and_totp",
+            SignInMethod::PasswordAndRecoveryCode => "password_and_recovery_code",
+        }
+    }
+
+    /// Whether a second factor was part of it.
+    pub fn is_two_step(self) -> bool {
+        !matches!(self, SignInMethod::Password)
+    }
+}
+
 impl EndReason {
     pub fn as_str(self) -> &'static str {
         match self {

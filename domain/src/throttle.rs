@@ -42,6 +42,14 @@ impl ThrottlePolicy {
         window: Duration::hours(1),
     };
 
+    /// Registrations per client address: every attempt counts (each may send an email).
+    pub const REGISTRATION: ThrottlePolicy = ThrottlePolicy {
+        free_failures: 10,
+        base_delay: Duration::seconds(60),
+        max_delay: Duration::minutes(30),
+        window: Duration::hours(1),
+    };
+
     /// Per client address (IPv4, or IPv6 /64): generous, since many people can share one.
     pub const ADDRESS: ThrottlePolicy = ThrottlePolicy {
         free_failures: 50,

@@ -357,3 +357,176 @@ async fn changing_the_password_needs_the_old_one_and_ends_other_sessions() {
     assert!(log.contains("PasswordChanged") && !log.contains("brand new passphrase"));
     running.stop().await;
 }
+
+#[tokio::test]
+async fn an_admin_with_a_second_factor_administers_only_from_a_two_step_session() {
+    let env = TestEnv::new().await;
+    register_as(&env.registrations(), "root", Role::Admin).await;
+    let (running, url) = env.start_api().await;
+    let client = Client::new();
+    let root = sign_in(&client, &url, "root").await;
+    let setup: Value = client
+        .post(format!("{url}/api/account/second-factor/setup"))
+        .bearer_auth(&root.access)
+        .json(&json!({"password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let seed = totp_rs::Secret::Encoded(setup["secret"].as_str().unwrap().to_owned())
+        .to_bytes()
+        .unwrap();
+    let totp = totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, seed);
+    let now = domain::Clock::now(&eventlog::SystemClock).timestamp();
+    let code = |offset: i64| totp.generate(u64::try_from(now + offset).unwrap());
+    let confirmed = client
+        .post(format!("{url}/api/account/second-factor/confirm"))
+        .bearer_auth(&root.access)
+        .json(&json!({"code": code(0)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), StatusCode::OK);
+
+    // The session that enrolled was signed in by password alone.
+    let refused = client
+        .get(format!("{url}/api/admin/users"))
+        .bearer_auth(&root.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "second_step_required");
+
+    let first: Value = login(&client, &url, "root@example.test", PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second: Value = client
+        .post(format!("{url}/api/auth/login/second-factor"))
+        .json(&json!({"second_step_token": first["second_step_token"], "code": code(30)}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    users(
+        &client,
+        &url,
+        second["access_token"].as_str().unwrap(),
+        None,
+    )
+    .await;
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn registrations_from_one_address_are_throttled() {
+    let env = TestEnv::new().await;
+    let (running, url) = env.start_api().await;
+    let client = Client::new();
+    let mut statuses = Vec::new();
+    for n in 0..12 {
+        let response = client
+            .post(format!("{url}/api/auth/register"))
+            .json(&json!({"email": format!("n{n}@example.test"), "handle": format!("newbie{n}"), "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(&statuses[..10], &[202; 10], "{statuses:?}");
+    assert_eq!(statuses[11], 429, "{statuses:?}");
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn a_hash_made_with_weaker_parameters_is_upgraded_at_sign_in() {
+    use argon2::password_hash::{PasswordHasher as _, SaltString};
+    let env = TestEnv::new().await;
+    let user_id = uuid::Uuid::new_v4();
+    let key = env.keys().create(user_id).await.unwrap();
+    let weak = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(4096, 1, 1, None).unwrap(),
+    )
+    .hash_password(
+        PASSWORD.as_bytes(),
+        &SaltString::generate(&mut rand::rngs::OsRng),
+    )
+    .unwrap()
+    .to_string();
+    let email = "old@example.test";
+    let command = domain::user::RegisterUser {
+        user_id,
+        handle: domain::user::Handle::parse("oldie").unwrap(),
+        email: crypto::seal(
+            &key,
+            user_id,
+            domain::user::sealed_fields::EMAIL,
+            email.as_bytes(),
+        ),
+        email_lookup: env.master.email_lookup(email),
+        password_hash: crypto::seal(
+            &key,
+            user_id,
+            domain::user::sealed_fields::PASSWORD_HASH,
+            weak.as_bytes(),
+        ),
+        role: Role::User,
+        email_verified: true,
+        at: chrono::DateTime::UNIX_EPOCH,
+    };
+    commands::EventStore::new(env.pool.clone())
+        .execute::<domain::user::User>(
+            &user_id.to_string(),
+            domain::user::UserCommand::Register(command),
+            (),
+            &commands::CommandMeta::new("test", "weak-hash"),
+        )
+        .await
+        .unwrap();
+    let (running, url) = env.start_api().await;
+    let client = Client::new();
+    assert_eq!(
+        login(&client, &url, email, PASSWORD).await.status(),
+        StatusCode::OK
+    );
+
+    let sealed: String = sqlx::query_scalar(
+        "select payload -> 'PasswordChanged' ->> 'password_hash' from events
+          where event_type = 'PasswordChanged' and payload -> 'PasswordChanged' ->> 'reason' = 'rehashed'",
+    )
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
+    let hash = key
+        .open_text(
+            user_id,
+            domain::user::sealed_fields::PASSWORD_HASH,
+            &domain::Sealed::from_envelope(sealed),
+        )
+        .unwrap();
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+    // The same password still works, and is not upgraded twice.
+    assert_eq!(
+        login(&client, &url, email, PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    let upgrades: i64 =
+        sqlx::query_scalar("select count(*) from events where event_type = 'PasswordChanged'")
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+    assert_eq!(upgrades, 1);
+    running.stop().await;
+}

@@ -15,6 +15,8 @@ pub struct Authenticated {
     pub user_id: Uuid,
     pub session_id: Uuid,
     pub role: String,
+    /// The session was signed in with a second factor.
+    pub two_step: bool,
 }
 
 impl Authenticated {
@@ -58,18 +60,21 @@ impl FromRequestParts<AppState> for Authenticated {
             .live_user(claims.sid)
             .await
             .map_err(ApiError::internal)?;
-        if live != Some(claims.sub) {
+        let Some((user_id, two_step)) = live.filter(|(user, _)| *user == claims.sub) else {
             return Err(ApiError::Unauthorized);
-        }
+        };
         Ok(Self {
-            user_id: claims.sub,
+            user_id,
             session_id: claims.sid,
             role: claims.role,
+            two_step,
         })
     }
 }
 
-/// An administrator behind a request (ADM-1). Anyone else signed in gets a 403.
+/// An administrator behind a request (ADM-1). Anyone else signed in gets a 403, and so
+/// does an admin who has enrolled a second factor but signed this session in without it
+/// (SECURITY 17: admin accounts need MFA once enrolled).
 #[derive(Debug, Clone)]
 pub struct Admin(pub Authenticated);
 
@@ -81,10 +86,19 @@ impl FromRequestParts<AppState> for Admin {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let who = Authenticated::from_request_parts(parts, state).await?;
-        if who.is_admin() {
-            Ok(Self(who))
-        } else {
-            Err(ApiError::Forbidden)
+        if !who.is_admin() {
+            return Err(ApiError::Forbidden);
         }
+        if !who.two_step
+            && state
+                .sign_ins
+                .second_factors()
+                .is_enabled(who.user_id)
+                .await
+                .map_err(ApiError::internal)?
+        {
+            return Err(ApiError::SecondStepRequired);
+        }
+        Ok(Self(who))
     }
 }

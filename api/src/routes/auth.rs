@@ -42,14 +42,33 @@ pub const REGISTRATION_ACCEPTED: &str =
         (status = 400, description = "Invalid fields or unreadable body", body = crate::error::ErrorBody),
         (status = 409, description = "The handle is taken", body = crate::error::ErrorBody),
         (status = 413, description = "Body too large", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many registrations from this address", body = crate::error::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all)]
 pub async fn register(
     State(state): State<AppState>,
+    client: crate::auth::Client,
     correlation: Correlation,
     ApiJson(request): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<RegisterResponse>), ApiError> {
+    // Each registration may send an email: a client address gets a few an hour (AUTH-7).
+    let bucket = commands::auth::throttle::Bucket::registrations(client.address);
+    let throttle = state.sign_ins.throttle();
+    let now = state.clock.now();
+    if let Some(wait) = throttle
+        .retry_after(std::slice::from_ref(&bucket), now)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        return Err(ApiError::Throttled {
+            retry_after_seconds: wait.num_seconds() + 1,
+        });
+    }
+    throttle
+        .fail_alone(&bucket, now)
+        .await
+        .map_err(ApiError::internal)?;
     let meta = correlation.meta("anonymous");
     let form = RegistrationForm {
         email: &request.email,

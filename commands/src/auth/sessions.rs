@@ -157,14 +157,15 @@ impl Sessions {
             .collect();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "insert into auth_sessions (session_id, user_id, created_at, last_used_at, expires_at, user_agent)
-             values ($1, $2, $3, $3, $4, $5)",
+            "insert into auth_sessions (session_id, user_id, created_at, last_used_at, expires_at, user_agent, method)
+             values ($1, $2, $3, $3, $4, $5, $6)",
         )
         .bind(session_id)
         .bind(user_id)
         .bind(now)
         .bind(expires_at)
         .bind(&user_agent)
+        .bind(method.as_str())
         .execute(&mut *tx)
         .await?;
         let (refresh_token, refresh_expires_at) = self
@@ -407,10 +408,11 @@ impl Sessions {
         .await
     }
 
-    /// The user of a live session: not revoked, not past its absolute expiry.
-    pub async fn live_user(&self, session_id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
-        sqlx::query_scalar(
-            "select user_id from auth_sessions
+    /// The user of a live session (not revoked, not past its absolute expiry), and
+    /// whether it was signed in with a second factor.
+    pub async fn live_user(&self, session_id: Uuid) -> Result<Option<(Uuid, bool)>, sqlx::Error> {
+        sqlx::query_as(
+            "select user_id, method <> 'password' from auth_sessions
               where session_id = $1 and revoked_at is null and expires_at > $2",
         )
         .bind(session_id)

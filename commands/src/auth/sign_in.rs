@@ -14,7 +14,7 @@ use chrono::Duration;
 use crypto::KeyRing;
 use domain::session::SignInMethod;
 use domain::sign_in::{Factor, SignInEvent, SignInFailed, SignInLockedOut, AGGREGATE_TYPE};
-use domain::user::{sealed_fields, Email, User};
+use domain::user::{sealed_fields, ChangePassword, Email, PasswordChangeReason, User, UserCommand};
 use domain::Clock;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -315,7 +315,46 @@ impl SignIns {
         let hash = key
             .open_text(account.user_id, sealed_fields::PASSWORD_HASH, sealed)
             .map_err(internal)?;
-        Ok(self.hasher.verify(Zeroizing::new(hash), password).await)
+        let stale = self.hasher.needs_rehash(&hash);
+        let right = self
+            .hasher
+            .verify(Zeroizing::new(hash), password.clone())
+            .await;
+        if right && stale {
+            self.rehash(account.user_id, &key, password).await;
+        }
+        Ok(right)
+    }
+
+    /// Hashes a right password again at today's parameters (SECURITY 1). A failure is
+    /// logged and retried at the next sign-in; it never fails the sign-in.
+    async fn rehash(&self, user_id: Uuid, key: &crypto::DataKey, password: Zeroizing<String>) {
+        let Ok(password) = domain::user::Password::accept_existing(&password) else {
+            return;
+        };
+        let result = async {
+            let hash = self.hasher.hash(password).await.map_err(internal)?;
+            let command = UserCommand::ChangePassword(ChangePassword {
+                password_hash: crypto::seal(
+                    key,
+                    user_id,
+                    sealed_fields::PASSWORD_HASH,
+                    hash.as_bytes(),
+                ),
+                reason: PasswordChangeReason::Rehashed,
+                at: self.clock.now(),
+            });
+            let meta = CommandMeta::new("system:rehash", Uuid::new_v4().to_string());
+            self.store
+                .execute::<User>(&user_id.to_string(), command, (), &meta)
+                .await
+                .map_err(internal)
+        }
+        .await;
+        match result {
+            Ok(_) => tracing::info!(%user_id, "password hash upgraded to the current parameters"),
+            Err(error) => tracing::warn!(%user_id, %error, "could not upgrade a password hash"),
+        }
     }
 
     /// Counts a failure in every bucket and records it (and a lockout it starts).

@@ -30,6 +30,14 @@ impl Bucket {
         }
     }
 
+    /// Registrations from one client address (every attempt counts).
+    pub fn registrations(address: IpAddr) -> Self {
+        Self {
+            key: format!("register:{}", address_bucket(address)),
+            policy: ThrottlePolicy::REGISTRATION,
+        }
+    }
+
     /// Guesses at one single-use token (a reset link), whoever sends them.
     pub fn token(key: &str) -> Self {
         Self {

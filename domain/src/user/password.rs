@@ -48,6 +48,15 @@ impl Password {
     }
 
     /// The plaintext, for the hasher only.
+    /// A password already in use, accepted as it is (for re-hashing it at stronger
+    /// parameters: the policy applied when it was chosen). Only the length cap applies.
+    pub fn accept_existing(raw: &str) -> Result<Self, PasswordError> {
+        if raw.chars().count() > 256 {
+            return Err(PasswordError::TooLong);
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
