@@ -137,6 +137,10 @@ pub struct Settings {
     #[arg(long, env = "RESET_LINK_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(i64).range(5..=60))]
     pub reset_link_minutes: i64,
 
+    /// How long an invitation works, in hours (default 7 days).
+    #[arg(long, env = "INVITE_LINK_HOURS", default_value_t = 168, value_parser = clap::value_parser!(i64).range(1..=2160))]
+    pub invite_link_hours: i64,
+
     /// No second link of a kind goes to one account within this many seconds.
     #[arg(long, env = "EMAIL_SPACING_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(i64).range(0..=3600))]
     pub email_spacing_seconds: i64,

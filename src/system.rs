@@ -200,6 +200,12 @@ pub async fn start(
                 &settings.mail_outbox_dir,
             )
             .context("the mail settings (SMTP_URL, MAIL_FROM, MAIL_OUTBOX_DIR)")?,
+            invites: commands::invites::Invites::new(
+                store.clone(),
+                keys.clone(),
+                clock.clone(),
+                chrono::Duration::hours(settings.invite_link_hours),
+            ),
             sessions,
             tokens: AccessTokens::new(
                 &keys.master().token_signing_seed(),

@@ -59,6 +59,7 @@ pub struct AppState {
     pub sign_ins: SignIns,
     pub sessions: Sessions,
     pub accounts: Accounts,
+    pub invites: commands::invites::Invites,
     pub mailer: mail::Mailer,
     pub tokens: AccessTokens,
     pub models: Vec<Arc<dyn ReadModel>>,
@@ -148,6 +149,12 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{user_id}/quota", put(admin::set_quota))
         .route("/admin/users/{user_id}/ai", put(admin::assign_ai))
         .route("/admin/audit", get(admin::audit))
+        .route(
+            "/admin/settings",
+            get(admin::settings).put(admin::update_settings),
+        )
+        .route("/admin/invites", post(admin::invite))
+        .route("/auth/registration", get(auth::registration_status))
         .route(
             "/admin/users/{user_id}/delete",
             post(leaving::delete_by_admin),

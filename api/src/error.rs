@@ -31,6 +31,12 @@ pub enum ApiError {
     /// 401: the email or password is wrong (one answer for both; SECURITY 4).
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// 400: an invitation that is unknown, used, expired or for another address.
+    #[error("invalid invitation")]
+    InvalidInvite,
+    /// 403: self-registration is closed and no invitation came with the request.
+    #[error("registration closed")]
+    RegistrationClosed,
     /// 400: an emailed link that is unknown, used, expired or for something else.
     #[error("invalid link")]
     InvalidLink,
@@ -130,6 +136,16 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",
                 "The email or password is not right.".into(),
+            ),
+            ApiError::InvalidInvite => (
+                StatusCode::BAD_REQUEST,
+                "invalid_invitation",
+                "This invitation is not valid for this address: it may have been used or have expired.".into(),
+            ),
+            ApiError::RegistrationClosed => (
+                StatusCode::FORBIDDEN,
+                "registration_closed",
+                "New accounts are by invitation only. Ask an administrator to invite you.".into(),
             ),
             ApiError::InvalidLink => (
                 StatusCode::BAD_REQUEST,

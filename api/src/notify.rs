@@ -45,6 +45,19 @@ pub fn password_reset(state: &AppState, link: EmailLink) {
     );
 }
 
+pub fn invitation(state: &AppState, invitation: commands::invites::Invitation) {
+    let base = public_url(state).trim_end_matches('/');
+    let url = format!("{base}/register?invite={}", invitation.token.as_str());
+    let days = (invitation.expires_at - state.clock.now())
+        .num_days()
+        .max(1);
+    send(
+        state,
+        None,
+        messages::invitation(&invitation.email, &url, days),
+    );
+}
+
 pub fn already_registered(state: &AppState, email: &str) {
     let base = public_url(state).trim_end_matches('/');
     send(

@@ -10,6 +10,7 @@ mod adapter;
 pub mod auth;
 mod error;
 pub mod facts;
+pub mod invites;
 mod meta;
 mod password;
 pub mod registration;

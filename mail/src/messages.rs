@@ -42,6 +42,16 @@ pub fn password_reset(to: &str, link: &str, valid_minutes: i64) -> Outgoing {
     }
 }
 
+pub fn invitation(to: &str, link: &str, valid_days: i64) -> Outgoing {
+    Outgoing {
+        to: to.to_owned(),
+        subject: "You are invited to DocuVault".into(),
+        text: format!(
+            "An administrator invited you to keep your documents in their DocuVault.\r\n\r\nCreate your account with this address here:\r\n\r\n{link}\r\n\r\nThe invitation works once, for {valid_days} days.\r\n"
+        ),
+    }
+}
+
 pub fn password_changed(to: &str) -> Outgoing {
     Outgoing {
         to: to.to_owned(),

@@ -5,6 +5,8 @@
 //! a secret or content.
 
 use crate::{ApplyError, ReadModel};
+use domain::instance::invite::InviteEvent;
+use domain::instance::InstanceEvent;
 use domain::session::SessionEvent;
 use domain::sign_in::SignInEvent;
 use domain::user::UserEvent;
@@ -26,11 +28,11 @@ impl ReadModel for AuditModel {
     }
 
     fn aggregate_types(&self) -> &'static [&'static str] {
-        &["user", "session", "sign_in"]
+        &["user", "session", "sign_in", "instance", "invite"]
     }
 
     fn schema_version(&self) -> i32 {
-        1
+        2
     }
 
     fn tables_sql(&self, schema: &str) -> String {
@@ -79,6 +81,8 @@ impl ReadModel for AuditModel {
                     "user" => user_entry(event.decode().map_err(poison)?),
                     "session" => session_entry(event.decode().map_err(poison)?),
                     "sign_in" => sign_in_entry(event.decode().map_err(poison)?),
+                    "instance" => instance_entry(event.decode().map_err(poison)?),
+                    "invite" => invite_entry(event.decode().map_err(poison)?),
                     _ => continue,
                 };
                 rows.push(event, target, details);
@@ -136,6 +140,22 @@ fn sign_in_entry(event: SignInEvent) -> (Option<Uuid>, Value) {
         SignInEvent::SignInLockedOut(e) => {
             (e.user_id, json!({"failures": e.failures, "until": e.until}))
         }
+    }
+}
+
+fn instance_entry(event: InstanceEvent) -> (Option<Uuid>, Value) {
+    match event {
+        InstanceEvent::SelfRegistrationChanged(e) => (None, json!({"open": e.open})),
+    }
+}
+
+fn invite_entry(event: InviteEvent) -> (Option<Uuid>, Value) {
+    match event {
+        InviteEvent::InviteSent(e) => (
+            None,
+            json!({"invite_id": e.invite_id, "role": e.role, "expires_at": e.expires_at}),
+        ),
+        InviteEvent::InviteAccepted(e) => (Some(e.user_id), json!({"invite_id": e.invite_id})),
     }
 }
 

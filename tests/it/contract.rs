@@ -376,6 +376,41 @@ async fn account_administration_events_match_the_asyncapi_document() {
     assert_eq!(left.status(), StatusCode::NO_CONTENT);
     let root = sign_in(&client, &url, "root").await;
     for (method, path, body) in [
+        (
+            "PUT",
+            "/api/admin/settings",
+            json!({"self_registration": false}),
+        ),
+        (
+            "POST",
+            "/api/admin/invites",
+            json!({"email": "yan@example.test"}),
+        ),
+        (
+            "PUT",
+            "/api/admin/settings",
+            json!({"self_registration": true}),
+        ),
+    ] {
+        let target = format!("{url}{path}");
+        let request = if method == "PUT" {
+            client.put(target)
+        } else {
+            client.post(target)
+        };
+        let response = request
+            .bearer_auth(&root.access)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+    }
+    for (method, path, body) in [
         ("POST", "disable", json!({})),
         ("POST", "enable", json!({})),
         ("PUT", "role", json!({"role": "admin"})),
@@ -425,6 +460,8 @@ async fn account_administration_events_match_the_asyncapi_document() {
         "PasswordResetRequested",
         "ProfileUpdated",
         "UserDeleted",
+        "SelfRegistrationChanged",
+        "InviteSent",
         "PasswordChanged",
         "UserDisabled",
         "UserEnabled",

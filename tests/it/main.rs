@@ -23,6 +23,7 @@ mod contract;
 mod email;
 mod erasure;
 mod event_store;
+mod invites;
 mod projections;
 mod relay;
 mod replay;

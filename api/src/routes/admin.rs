@@ -532,3 +532,116 @@ pub async fn audit(
         next_before,
     }))
 }
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceSettings {
+    /// Whether anyone may register (else only with an invitation).
+    pub self_registration: bool,
+}
+
+/// The installation's settings.
+#[utoipa::path(
+    get, path = "/api/admin/settings", tag = "admin",
+    security(("bearer" = [])),
+    responses((status = 200, body = InstanceSettings), (status = 403, body = crate::error::ErrorBody))
+)]
+pub async fn settings(
+    State(state): State<AppState>,
+    _admin: Admin,
+) -> Result<Json<InstanceSettings>, ApiError> {
+    Ok(Json(InstanceSettings {
+        self_registration: state
+            .invites
+            .self_registration_open()
+            .await
+            .map_err(ApiError::internal)?,
+    }))
+}
+
+/// Open or close self-registration.
+#[utoipa::path(
+    put, path = "/api/admin/settings", tag = "admin",
+    security(("bearer" = [])), request_body = InstanceSettings,
+    responses((status = 204), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody))
+)]
+pub async fn update_settings(
+    State(state): State<AppState>,
+    admin: Admin,
+    correlation: Correlation,
+    ApiJson(request): ApiJson<InstanceSettings>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .invites
+        .set_self_registration(
+            request.self_registration,
+            admin.0.user_id,
+            &correlation.meta(admin.0.actor()),
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InviteRequest {
+    pub email: String,
+    /// `user` (default) or `admin`.
+    #[schema(value_type = Option<String>, example = "user")]
+    pub role: Option<Role>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InviteCreated {
+    pub invite_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Invite someone by email: the link lets that address register once, even while
+/// self-registration is closed. A newer invitation to the address replaces the older.
+#[utoipa::path(
+    post, path = "/api/admin/invites", tag = "admin",
+    security(("bearer" = [])), request_body = InviteRequest,
+    responses(
+        (status = 201, body = InviteCreated),
+        (status = 400, body = crate::error::ErrorBody),
+        (status = 409, description = "The address has an account", body = crate::error::ErrorBody),
+    )
+)]
+pub async fn invite(
+    State(state): State<AppState>,
+    admin: Admin,
+    correlation: Correlation,
+    ApiJson(request): ApiJson<InviteRequest>,
+) -> Result<(StatusCode, Json<InviteCreated>), ApiError> {
+    use commands::invites::InviteError;
+    let invitation = state
+        .invites
+        .send(
+            admin.0.user_id,
+            &request.email,
+            request.role.unwrap_or(Role::User),
+            &correlation.meta(admin.0.actor()),
+        )
+        .await
+        .map_err(|error| match error {
+            InviteError::BadEmail => ApiError::InvalidInput {
+                fields: BTreeMap::from([(
+                    "email",
+                    "That does not look like an email address.".to_owned(),
+                )]),
+            },
+            InviteError::AlreadyRegistered => ApiError::StateConflict {
+                code: "email_taken",
+                message: "An account with that email exists already.",
+            },
+            InviteError::Internal(detail) => ApiError::Internal(detail),
+        })?;
+    let created = InviteCreated {
+        invite_id: invitation.invite_id,
+        expires_at: invitation.expires_at,
+    };
+    crate::notify::invitation(&state, invitation);
+    Ok((StatusCode::CREATED, Json(created)))
+}

@@ -21,6 +21,9 @@ pub struct RegisterRequest {
     pub handle: String,
     /// 8–256 characters; common and guessable passwords are refused.
     pub password: String,
+    /// The token of an invitation (needed when self-registration is closed); it must
+    /// have been sent to this email address.
+    pub invite: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -33,6 +36,28 @@ pub struct RegisterResponse {
 pub const REGISTRATION_ACCEPTED: &str =
     "Check your email to confirm your account. If you already have an account, we sent you a note instead.";
 
+/// The reply to a registration by invitation: the invitation proved the address.
+pub const INVITATION_ACCEPTED: &str = "Your account is ready. Sign in.";
+
+#[derive(Serialize, ToSchema)]
+pub struct RegistrationStatus {
+    /// Whether anyone may register, or only people with an invitation.
+    pub open: bool,
+}
+
+/// Whether self-registration is open.
+#[utoipa::path(get, path = "/api/auth/registration", tag = "auth", responses((status = 200, body = RegistrationStatus)))]
+pub async fn registration_status(
+    State(state): State<AppState>,
+) -> Result<Json<RegistrationStatus>, ApiError> {
+    let open = state
+        .invites
+        .self_registration_open()
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(RegistrationStatus { open }))
+}
+
 /// Register a new account.
 #[utoipa::path(
     post, path = "/api/auth/register", tag = "auth",
@@ -40,6 +65,7 @@ pub const REGISTRATION_ACCEPTED: &str =
     responses(
         (status = 202, description = "Accepted; the same reply whether or not the email was in use", body = RegisterResponse),
         (status = 400, description = "Invalid fields or unreadable body", body = crate::error::ErrorBody),
+        (status = 403, description = "Registration is by invitation only", body = crate::error::ErrorBody),
         (status = 409, description = "The handle is taken", body = crate::error::ErrorBody),
         (status = 413, description = "Body too large", body = crate::error::ErrorBody),
         (status = 429, description = "Too many registrations from this address", body = crate::error::ErrorBody),
@@ -70,17 +96,51 @@ pub async fn register(
         .await
         .map_err(ApiError::internal)?;
     let meta = correlation.meta("anonymous");
+    let grant = match request.invite.as_deref() {
+        Some(token) => Some(
+            state
+                .invites
+                .check(token, &request.email)
+                .await
+                .map_err(ApiError::internal)?
+                .ok_or(ApiError::InvalidInvite)?,
+        ),
+        None => None,
+    };
+    if grant.is_none()
+        && !state
+            .invites
+            .self_registration_open()
+            .await
+            .map_err(ApiError::internal)?
+    {
+        return Err(ApiError::RegistrationClosed);
+    }
     let form = RegistrationForm {
         email: &request.email,
         handle: &request.handle,
         password: &request.password,
     };
+    let role = grant.map_or(Role::User, |grant| grant.role);
     let outcome = state
         .registrations
-        .register(form, Role::User, false, &meta)
+        .register(form, role, grant.is_some(), &meta)
         .await;
-    match &outcome {
-        Ok(RegistrationOutcome::Registered { user_id, .. }) => {
+    match (&outcome, grant) {
+        (Ok(RegistrationOutcome::Registered { user_id, .. }), Some(grant)) => {
+            state
+                .invites
+                .accepted(grant.invite_id, *user_id, &meta)
+                .await
+                .map_err(ApiError::internal)?;
+            return Ok((
+                StatusCode::ACCEPTED,
+                Json(RegisterResponse {
+                    message: INVITATION_ACCEPTED,
+                }),
+            ));
+        }
+        (Ok(RegistrationOutcome::Registered { user_id, .. }), None) => {
             let (background, user_id) = (state.clone(), *user_id);
             tokio::spawn(async move {
                 match background.accounts.verification_link(user_id).await {
@@ -90,12 +150,12 @@ pub async fn register(
                 }
             });
         }
-        Ok(RegistrationOutcome::EmailInUse) => {
+        (Ok(RegistrationOutcome::EmailInUse), _) => {
             if let Ok(email) = domain::user::Email::parse(&request.email) {
                 crate::notify::already_registered(&state, email.as_str());
             }
         }
-        Err(_) => {}
+        (Err(_), _) => {}
     }
     match outcome {
         Ok(RegistrationOutcome::Registered { .. } | RegistrationOutcome::EmailInUse) => Ok((
