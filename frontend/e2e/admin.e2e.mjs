@@ -109,6 +109,21 @@ describe('user management', { timeout: 120_000 }, () => {
     await personPage.getByRole('heading', { name: 'Your account' }).waitFor()
   })
 
+  it('closes self-registration, which the register page then says', async () => {
+    await adminPage.getByRole('link', { name: 'Users' }).click()
+    const toggle = adminPage.getByLabel('Anyone may create an account')
+    await toggle.waitFor()
+    assert.equal(await toggle.isChecked(), true)
+    await toggle.uncheck()
+    await adminPage.getByText('New accounts are by invitation only.').waitFor()
+    const visitor = await newPage()
+    await visitor.goto(`${BASE_URL}/register`)
+    await visitor.getByText('New accounts are by invitation only').waitFor()
+    assert.equal(await visitor.locator('form').count(), 0)
+    await toggle.check()
+    await adminPage.getByText('Anyone can create an account.').waitFor()
+  })
+
   it('finds the disabling in the audit log', async () => {
     await adminPage.getByRole('link', { name: 'Audit log' }).click()
     await adminPage.getByRole('heading', { name: 'Audit log' }).waitFor()

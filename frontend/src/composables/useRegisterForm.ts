@@ -56,7 +56,7 @@ export function validateRegistration(input: Record<RegisterField, string>): Regi
 
 const UNEXPECTED_MESSAGE = 'Something went wrong. Please try again.'
 
-export function useRegisterForm() {
+export function useRegisterForm(invite: { value: string | null } = { value: null }) {
   const form = reactive<Record<RegisterField, string>>({ email: '', handle: '', password: '' })
   const fieldErrors = ref<RegisterFieldErrors>({})
   const generalError = ref('')
@@ -98,7 +98,7 @@ export function useRegisterForm() {
 
     submitting.value = true
     try {
-      const response = await register({ ...form })
+      const response = await register(invite.value ? { ...form, invite: invite.value } : { ...form })
       successMessage.value = response.message
       form.password = ''
       return true

@@ -112,6 +112,8 @@ export interface RegisterRequest {
   email: string
   handle: string
   password: string
+  /** An invitation's token, when registering by invitation. */
+  invite?: string
 }
 
 export interface RegisterResponse {
@@ -125,6 +127,10 @@ export interface HandleAvailability {
 
 export function register(input: RegisterRequest): Promise<RegisterResponse> {
   return request<RegisterResponse>('POST', '/api/auth/register', input)
+}
+
+export function registrationOpen(): Promise<{ open: boolean }> {
+  return request<{ open: boolean }>('GET', '/api/auth/registration')
 }
 
 export function checkHandle(handle: string): Promise<HandleAvailability> {

@@ -1,9 +1,20 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { flushPromises, mount, RouterLinkStub } from '@vue/test-utils'
 import RegisterView from './RegisterView.vue'
 import { ACCEPTED_MESSAGE, HANDLE_TAKEN_BODY, jsonResponse, mockFetch } from '../test-utils'
 
-function mountView() {
+/** Answers the page's registration-status check itself, leaving other calls to the test's mock. */
+function answerStatus(open: boolean) {
+  const inner = globalThis.fetch
+  vi.stubGlobal('fetch', (input: RequestInfo | URL, init?: RequestInit) =>
+    String(input) === '/api/auth/registration'
+      ? Promise.resolve(jsonResponse(200, { open }))
+      : inner(input, init),
+  )
+}
+
+function mountView(open = true) {
+  answerStatus(open)
   return mount(RegisterView, {
     attachTo: document.body,
     global: { stubs: { RouterLink: RouterLinkStub } },
@@ -156,5 +167,27 @@ describe('RegisterView', () => {
 
     expectFieldError(wrapper, 'handle', 'That handle is taken.')
     wrapper.unmount()
+  })
+
+  it('says registration is by invitation when it is closed, and hides the form', async () => {
+    window.history.replaceState(null, '', '/register')
+    const wrapper = mountView(false)
+    await flushPromises()
+    expect(wrapper.get('[role="alert"]').text()).toContain('by invitation only')
+    expect(wrapper.find('form').exists()).toBe(false)
+  })
+
+  it('registers with the invitation from the link, which leaves the address bar', async () => {
+    window.history.replaceState(null, '', '/register?invite=inv123')
+    const fetchMock = mockFetch(jsonResponse(202, { message: 'Your account is ready. Sign in.' }))
+    const wrapper = mountView(false)
+    await flushPromises()
+    expect(window.location.search).toBe('')
+    await fill(wrapper, valid)
+    await wrapper.get('form').trigger('submit')
+    await flushPromises()
+    const [, init] = fetchMock.mock.calls[0]!
+    expect(JSON.parse(init?.body as string)).toMatchObject({ invite: 'inv123', handle: 'ada' })
+    expect(wrapper.text()).toContain('Your account is ready')
   })
 })
