@@ -5,6 +5,7 @@ pub mod authenticated;
 pub mod client;
 pub mod cookie;
 pub mod csrf;
+pub mod reauth;
 pub mod tokens;
 
 pub use authenticated::{Admin, Authenticated};

@@ -10,7 +10,6 @@ use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use commands::accounts::AccountError;
-use commands::auth::sign_in::SignInError;
 use domain::user::{sealed_fields, User, UserError};
 use projections::audit::{queries as audit, AuditFilter};
 use serde::{Deserialize, Serialize};
@@ -65,17 +64,8 @@ pub async fn delete_own(
     ApiJson(request): ApiJson<DeleteRequest>,
 ) -> Result<Response, ApiError> {
     let meta = correlation.meta(who.actor());
-    state
-        .sign_ins
-        .reauthenticate(who.user_id, &request.password, client.address, &meta)
-        .await
-        .map_err(|error| match error {
-            SignInError::InvalidCredentials => field("password", "That is not your password."),
-            SignInError::Throttled(wait) => ApiError::Throttled {
-                retry_after_seconds: wait.num_seconds() + 1,
-            },
-            other => ApiError::internal(other),
-        })?;
+    crate::auth::reauth::confirm_password(&state, &who, client.address, &request.password, &meta)
+        .await?;
     let factors = state.sign_ins.second_factors();
     if factors
         .is_enabled(who.user_id)

@@ -3,6 +3,7 @@
 //! Setting up and regenerating need the password again; switching off needs the password
 //! or a current code. Switching on or off ends every other session of the person.
 
+use crate::auth::reauth::confirm_password;
 use crate::auth::{Authenticated, Client};
 use crate::extract::{ApiJson, Correlation};
 use crate::{ApiError, AppState};
@@ -10,7 +11,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use commands::auth::second_factor::SecondFactorError;
-use commands::auth::sign_in::SignInError;
 use commands::CommandMeta;
 use domain::session::EndReason;
 use domain::user::User;
@@ -57,20 +57,6 @@ pub struct CodeConfirmation {
 pub struct DisableRequest {
     pub password: Option<String>,
     pub code: Option<String>,
-}
-
-fn reauth_error(error: SignInError) -> ApiError {
-    match error {
-        SignInError::InvalidCredentials => ApiError::InvalidInput {
-            fields: BTreeMap::from([("password", "That is not your password.".to_owned())]),
-        },
-        SignInError::Throttled(wait) => ApiError::Throttled {
-            retry_after_seconds: wait.num_seconds() + 1,
-        },
-        SignInError::Disabled => ApiError::AccountDisabled,
-        SignInError::EmailUnverified => ApiError::EmailUnverified,
-        SignInError::Internal(detail) => ApiError::Internal(detail),
-    }
 }
 
 fn second_factor_error(error: SecondFactorError) -> ApiError {
@@ -154,11 +140,7 @@ pub async fn setup(
     ApiJson(request): ApiJson<PasswordConfirmation>,
 ) -> Result<Json<SecondFactorSetup>, ApiError> {
     let meta = correlation.meta(who.actor());
-    state
-        .sign_ins
-        .reauthenticate(who.user_id, &request.password, client.address, &meta)
-        .await
-        .map_err(reauth_error)?;
+    confirm_password(&state, &who, client.address, &request.password, &meta).await?;
     let user: User = state
         .store
         .load(&who.user_id.to_string())
@@ -230,11 +212,7 @@ pub async fn regenerate(
     ApiJson(request): ApiJson<PasswordConfirmation>,
 ) -> Result<Json<RecoveryCodes>, ApiError> {
     let meta = correlation.meta(who.actor());
-    state
-        .sign_ins
-        .reauthenticate(who.user_id, &request.password, client.address, &meta)
-        .await
-        .map_err(reauth_error)?;
+    confirm_password(&state, &who, client.address, &request.password, &meta).await?;
     let codes = state
         .sign_ins
         .second_factors()
@@ -267,11 +245,9 @@ pub async fn disable(
     let meta = correlation.meta(who.actor());
     let factors = state.sign_ins.second_factors();
     match (&request.password, &request.code) {
-        (Some(password), None) => state
-            .sign_ins
-            .reauthenticate(who.user_id, password, client.address, &meta)
-            .await
-            .map_err(reauth_error)?,
+        (Some(password), None) => {
+            confirm_password(&state, &who, client.address, password, &meta).await?
+        }
         (None, Some(code)) => {
             if !factors
                 .verify_code(who.user_id, code)
