@@ -155,6 +155,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/invites", post(admin::invite))
         .route("/auth/registration", get(auth::registration_status))
+        .route("/account/email", post(email_links::request_email_change))
+        .route(
+            "/auth/email-change/confirm",
+            post(email_links::confirm_email_change),
+        )
         .route(
             "/admin/users/{user_id}/delete",
             post(leaving::delete_by_admin),

@@ -58,6 +58,30 @@ pub fn invitation(state: &AppState, invitation: commands::invites::Invitation) {
     );
 }
 
+pub fn email_change(state: &AppState, link: EmailLink, old_email: Option<String>) {
+    let url = messages::link(public_url(state), "/confirm-email", &link.token);
+    if let Some(old) = old_email {
+        send(
+            state,
+            Some(link.user_id),
+            messages::email_change_requested(&old),
+        );
+    }
+    send(
+        state,
+        Some(link.user_id),
+        messages::confirm_new_email(&link.email, &url),
+    );
+}
+
+pub fn email_changed(state: &AppState, user_id: Uuid, old_email: &str, new_email: &str) {
+    send(
+        state,
+        Some(user_id),
+        messages::email_changed(old_email, new_email),
+    );
+}
+
 pub fn already_registered(state: &AppState, email: &str) {
     let base = public_url(state).trim_end_matches('/');
     send(

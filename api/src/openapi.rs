@@ -13,6 +13,8 @@ use utoipa::OpenApi;
         crate::routes::email_links::resend_verification,
         crate::routes::email_links::request_reset,
         crate::routes::email_links::confirm_reset,
+        crate::routes::email_links::request_email_change,
+        crate::routes::email_links::confirm_email_change,
         crate::routes::sessions::refresh,
         crate::routes::sessions::logout,
         crate::routes::sessions::logout_all,

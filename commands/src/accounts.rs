@@ -43,6 +43,19 @@ impl Default for LinkPolicy {
     }
 }
 
+/// What asking for a new address leads to.
+pub enum EmailChange {
+    /// Send `link` to the new address, and tell the old one.
+    Confirm {
+        link: EmailLink,
+        old_email: Option<String>,
+    },
+    /// The address belongs to another account: tell its owner, nothing else.
+    Taken { new_email: String },
+    /// Nothing to send.
+    Nothing,
+}
+
 /// What an emailed link needs: where to send it and its token. Never logged.
 pub struct EmailLink {
     pub user_id: Uuid,
@@ -57,6 +70,10 @@ pub enum AccountError {
     InvalidToken,
     #[error("the current password is not right")]
     WrongPassword,
+    #[error("that is not an email address: {0}")]
+    BadEmail(domain::user::EmailError),
+    #[error("that address belongs to another account")]
+    EmailTaken,
     #[error("the new password is not acceptable: {0}")]
     WeakPassword(PasswordError),
     #[error("too many attempts")]
@@ -263,6 +280,122 @@ impl Accounts {
                 &meta,
             )
             .await?)
+    }
+
+    /// Asks to move the account to `new_email`, after the password: a link goes to the new
+    /// address (returned), and the old address hears of it. Returns `None` when there is
+    /// nothing to send (the same address, or a link sent a moment ago); an address that
+    /// belongs to another account gets its owner an "already registered" note instead,
+    /// so the reply never says whose it is.
+    pub async fn request_email_change(
+        &self,
+        user_id: Uuid,
+        new_email: &str,
+    ) -> Result<EmailChange, AccountError> {
+        let email = Email::parse(new_email).map_err(AccountError::BadEmail)?;
+        let user: User = self.store.load(&user_id.to_string()).await?;
+        let current = self.email_of(user_id, &user).await?;
+        if current.as_deref() == Some(email.as_str()) {
+            return Ok(EmailChange::Nothing);
+        }
+        let lookup = self.keys.master().email_lookup(email.as_str());
+        let taken: bool = sqlx::query_scalar(
+            "select exists (select 1 from email_reservations where email_lookup = $1)",
+        )
+        .bind(&lookup)
+        .fetch_one(self.store.pool())
+        .await
+        .map_err(internal)?;
+        if taken {
+            return Ok(EmailChange::Taken {
+                new_email: email.as_str().to_owned(),
+            });
+        }
+        let key = self
+            .keys
+            .find(user_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| internal("the account has no data key"))?;
+        let pending = email_tokens::PendingEmail {
+            sealed: seal(
+                &key,
+                user_id,
+                sealed_fields::EMAIL,
+                email.as_str().as_bytes(),
+            )
+            .as_str()
+            .to_owned(),
+            lookup,
+        };
+        let now = self.clock.now();
+        let mut tx = self.store.pool().begin().await.map_err(internal)?;
+        email_tokens::lock(&mut tx, user_id, Purpose::ChangeEmail)
+            .await
+            .map_err(internal)?;
+        let last = email_tokens::last_issued(&mut *tx, user_id, Purpose::ChangeEmail)
+            .await
+            .map_err(internal)?;
+        if last.is_some_and(|last| now - last < self.links.spacing) {
+            return Ok(EmailChange::Nothing);
+        }
+        let token =
+            email_tokens::issue_change(&mut tx, user_id, &pending, now, self.links.verify_email)
+                .await
+                .map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        Ok(EmailChange::Confirm {
+            link: EmailLink {
+                user_id,
+                email: email.as_str().to_owned(),
+                token,
+            },
+            old_email: current,
+        })
+    }
+
+    /// Confirms an email change from the link sent to the new address. Returns the old
+    /// and the new address.
+    pub async fn confirm_email_change(
+        &self,
+        token: &str,
+        meta: &CommandMeta,
+    ) -> Result<(Uuid, Option<String>, String), AccountError> {
+        let now = self.clock.now();
+        let (user_id, pending) = email_tokens::redeem_change(self.store.pool(), token, now)
+            .await
+            .map_err(internal)?
+            .ok_or(AccountError::InvalidToken)?;
+        let user: User = self.store.load(&user_id.to_string()).await?;
+        let old = self.email_of(user_id, &user).await?;
+        let key = self
+            .keys
+            .find(user_id)
+            .await
+            .map_err(internal)?
+            .ok_or(AccountError::InvalidToken)?;
+        let sealed = domain::Sealed::from_envelope(pending.sealed);
+        let new = key
+            .open_text(user_id, sealed_fields::EMAIL, &sealed)
+            .map_err(internal)?;
+        let meta = CommandMeta {
+            actor: format!("user:{user_id}"),
+            ..meta.clone()
+        };
+        let command = UserCommand::ChangeEmail {
+            email: sealed,
+            email_lookup: pending.lookup,
+            at: now,
+        };
+        match self
+            .store
+            .execute::<User>(&user_id.to_string(), command, (), &meta)
+            .await
+        {
+            Ok(_) => Ok((user_id, old, new)),
+            Err(CommandError::EmailTaken) => Err(AccountError::EmailTaken),
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// A password-reset link for the account with this address, if it exists and is

@@ -55,6 +55,7 @@ const STEPS: &[Step] = &[
 const CURRENT: &[(&str, &str, &str)] = &[
     ("user", "UserRegistered", "3.0"),
     ("user", "EmailVerified", "1.0"),
+    ("user", "EmailChanged", "1.0"),
     ("user", "PasswordResetRequested", "1.0"),
     ("user", "ProfileUpdated", "1.0"),
     ("user", "UserDeleted", "1.0"),

@@ -132,7 +132,7 @@ describe('emailed links', { timeout: 120_000 }, () => {
     assert.equal(exported.profile.email, EMAIL)
     assert.equal(exported.profile.display_name, 'E2E Person')
     await page.getByRole('button', { name: 'Delete my account' }).click()
-    await page.getByLabel('Your password').fill(NEW_PASSWORD)
+    await page.getByLabel('Your password', { exact: true }).fill(NEW_PASSWORD)
     await page.getByRole('button', { name: 'Delete my account for good' }).click()
     await page.getByRole('heading', { name: 'Your documents, kept safe' }).waitFor()
     await signIn(NEW_PASSWORD)

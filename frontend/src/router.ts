@@ -8,6 +8,7 @@ import AdminAuditView from './views/AdminAuditView.vue'
 import VerifyEmailView from './views/VerifyEmailView.vue'
 import ForgotPasswordView from './views/ForgotPasswordView.vue'
 import ResetPasswordView from './views/ResetPasswordView.vue'
+import ConfirmEmailView from './views/ConfirmEmailView.vue'
 import NotFoundView from './views/NotFoundView.vue'
 import { restore, session } from './services/session'
 
@@ -27,6 +28,12 @@ export const router = createRouter({
     { path: '/', name: 'home', component: HomeView },
     { path: '/register', name: 'register', component: RegisterView, meta: { title: 'Create account' } },
     { path: '/login', name: 'login', component: LoginView, meta: { title: 'Sign in' } },
+    {
+      path: '/confirm-email',
+      name: 'confirm-email',
+      component: ConfirmEmailView,
+      meta: { title: 'Confirm your new email' },
+    },
     { path: '/verify-email', name: 'verify-email', component: VerifyEmailView, meta: { title: 'Confirm your email' } },
     {
       path: '/forgot-password',

@@ -52,6 +52,34 @@ pub fn invitation(to: &str, link: &str, valid_days: i64) -> Outgoing {
     }
 }
 
+pub fn confirm_new_email(to: &str, link: &str) -> Outgoing {
+    Outgoing {
+        to: to.to_owned(),
+        subject: "Confirm your new email for DocuVault".into(),
+        text: format!(
+            "Someone asked to use this address for a DocuVault account. If it was you, confirm it by opening this link:\r\n\r\n{link}\r\n\r\nThe link works once. If it was not you, ignore this message.\r\n"
+        ),
+    }
+}
+
+pub fn email_change_requested(to: &str) -> Outgoing {
+    Outgoing {
+        to: to.to_owned(),
+        subject: "Your DocuVault email is about to change".into(),
+        text: "Someone signed in to your DocuVault account asked to move it to another email address. It changes once the new address is confirmed.\r\n\r\nIf this was not you, change your password now and sign out everywhere.\r\n".into(),
+    }
+}
+
+pub fn email_changed(to: &str, new_email: &str) -> Outgoing {
+    Outgoing {
+        to: to.to_owned(),
+        subject: "Your DocuVault email was changed".into(),
+        text: format!(
+            "Your DocuVault account now uses {new_email}. Messages will go there from now on.\r\n\r\nIf this was not you, tell your administrator at once.\r\n"
+        ),
+    }
+}
+
 pub fn password_changed(to: &str) -> Outgoing {
     Outgoing {
         to: to.to_owned(),

@@ -96,6 +96,7 @@ fn user_entry(event: UserEvent) -> (Option<Uuid>, Value) {
     match event {
         UserEvent::UserRegistered(e) => (Some(e.user_id), json!({"role": e.role})),
         UserEvent::EmailVerified(e) => (Some(e.user_id), json!({})),
+        UserEvent::EmailChanged(e) => (Some(e.user_id), json!({})),
         UserEvent::ProfileUpdated(e) => (Some(e.user_id), json!({})),
         UserEvent::UserDeleted(e) => (Some(e.user_id), json!({"by": e.by})),
         UserEvent::PasswordResetRequested(e) => (Some(e.user_id), json!({})),

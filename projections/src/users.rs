@@ -88,7 +88,8 @@ impl ReadModel for UsersModel {
                     UserEvent::PasswordChanged(_)
                     | UserEvent::PasswordResetRequested(_)
                     | UserEvent::RecoveryCodesRegenerated(_) => {}
-                    UserEvent::ProfileUpdated(updated) => {
+                    sealed @ (UserEvent::ProfileUpdated(_) | UserEvent::EmailChanged(_)) => {
+                        // Opening needs the key: apply what came before, then this.
                         self.insert_registrations(
                             &mut *connection,
                             schema,
@@ -98,7 +99,7 @@ impl ReadModel for UsersModel {
                         for change in std::mem::take(&mut changes) {
                             apply_change(&mut *connection, schema, change).await?;
                         }
-                        self.update_profile(&mut *connection, schema, updated, event.position)
+                        self.apply_sealed(&mut *connection, schema, sealed, event.position)
                             .await?;
                     }
                     change => changes.push(change),
@@ -168,6 +169,7 @@ async fn apply_change(
         | UserEvent::PasswordChanged(_)
         | UserEvent::PasswordResetRequested(_)
         | UserEvent::ProfileUpdated(_)
+        | UserEvent::EmailChanged(_)
         | UserEvent::RecoveryCodesRegenerated(_) => return Ok(()),
     };
     sqlx::query(&format!(
@@ -183,41 +185,60 @@ async fn apply_change(
 }
 
 impl UsersModel {
-    async fn update_profile(
+    /// Applies an event whose value is sealed: the display name, or a changed email.
+    async fn apply_sealed(
         &self,
         connection: &mut PgConnection,
         schema: &str,
-        updated: domain::user::ProfileUpdated,
+        event: UserEvent,
         position: i64,
     ) -> Result<(), ApplyError> {
-        let name = match (
-            updated.display_name,
-            self.keys
-                .find_many_on(&mut *connection, &[updated.user_id])
-                .await
-                .map_err(|error| match error {
-                    crypto::KeyRingError::Database(sql) => ApplyError::Database(sql),
-                    other => ApplyError::Poison {
-                        position,
-                        reason: other.to_string(),
-                    },
-                })?
-                .remove(&updated.user_id),
-        ) {
-            (Some(sealed), Some(key)) => Some(
-                key.open_text(updated.user_id, sealed_fields::DISPLAY_NAME, &sealed)
-                    .map_err(|error| ApplyError::Poison {
+        let (user_id, field, sealed, set, lookup) = match event {
+            UserEvent::ProfileUpdated(e) => (
+                e.user_id,
+                sealed_fields::DISPLAY_NAME,
+                e.display_name,
+                "display_name = $2",
+                None,
+            ),
+            UserEvent::EmailChanged(e) => (
+                e.user_id,
+                sealed_fields::EMAIL,
+                Some(e.email),
+                "email = $2, email_lookup = $3, email_verified = true",
+                Some(e.email_lookup),
+            ),
+            _ => return Ok(()),
+        };
+        let key = self
+            .keys
+            .find_many_on(&mut *connection, &[user_id])
+            .await
+            .map_err(|error| match error {
+                crypto::KeyRingError::Database(sql) => ApplyError::Database(sql),
+                other => ApplyError::Poison {
+                    position,
+                    reason: other.to_string(),
+                },
+            })?
+            .remove(&user_id);
+        let value = match (sealed, key) {
+            (Some(sealed), Some(key)) => {
+                Some(key.open_text(user_id, field, &sealed).map_err(|error| {
+                    ApplyError::Poison {
                         position,
                         reason: error.to_string(),
-                    })?,
-            ),
+                    }
+                })?)
+            }
             _ => None,
         };
         sqlx::query(&format!(
-            "update {schema}.users set display_name = $2 where user_id = $1"
+            "update {schema}.users set {set} where user_id = $1"
         ))
-        .bind(updated.user_id)
-        .bind(name)
+        .bind(user_id)
+        .bind(value)
+        .bind(lookup)
         .execute(connection)
         .await?;
         Ok(())

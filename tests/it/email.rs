@@ -401,3 +401,104 @@ async fn a_reset_never_skips_two_step_sign_in_and_guessing_links_is_throttled() 
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
     w.running.stop().await;
 }
+
+#[tokio::test]
+async fn an_email_change_is_confirmed_from_the_new_address_and_the_old_one_is_told() {
+    let w = World::new().await;
+    w.env.register("ann").await;
+    w.env.register("bob").await;
+    let ann = sign_in(&w.client, &w.url, "ann").await;
+    let change = |email: &str, password: &str| {
+        let (client, url, access) = (w.client.clone(), w.url.clone(), ann.access.clone());
+        let body = json!({"new_email": email, "password": password});
+        async move {
+            client
+                .post(format!("{url}/api/account/email"))
+                .bearer_auth(access)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        change("ann.new@example.test", "not the password at all")
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        change("nonsense", PASSWORD).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    let asked = change("Ann.New@example.test", PASSWORD).await;
+    assert_eq!(asked.status(), StatusCode::ACCEPTED);
+    let asked_body = asked.bytes().await.unwrap();
+    w.sink
+        .wait_for("ann@example.test", "about to change", 1)
+        .await;
+    let mail = w
+        .sink
+        .wait_for("ann.new@example.test", "Confirm your new email", 1)
+        .await;
+    let token = link_token(&mail, PUBLIC, "/confirm-email");
+    // Nothing changes before the confirmation.
+    sign_in_as(&w, "ann@example.test", PASSWORD).await;
+
+    // Another account's address: the same reply, and only a note to its owner.
+    w.clock.advance(Duration::seconds(61));
+    let taken = change("bob@example.test", PASSWORD).await;
+    assert_eq!(taken.status(), StatusCode::ACCEPTED);
+    assert_eq!(taken.bytes().await.unwrap(), asked_body);
+    w.sink
+        .wait_for("bob@example.test", "already have a DocuVault account", 1)
+        .await;
+
+    let confirmed = w
+        .post("/api/auth/email-change/confirm", json!({"token": token}))
+        .await;
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    w.sink
+        .wait_for("ann@example.test", "email was changed", 1)
+        .await;
+    let again = w
+        .post("/api/auth/email-change/confirm", json!({"token": token}))
+        .await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    let me: Value = sign_in_as(&w, "ann.new@example.test", PASSWORD).await;
+    assert!(me["access_token"].is_string());
+    assert_eq!(
+        login(&w.client, &w.url, "ann@example.test", PASSWORD)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let profile: Value = w
+        .client
+        .get(format!("{}/api/me", w.url))
+        .bearer_auth(me["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(profile["email"], "ann.new@example.test");
+    // The old address is free for a new account.
+    let fresh = w
+        .post(
+            "/api/auth/register",
+            json!({"email": "ann@example.test", "handle": "ann2", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(fresh.status(), StatusCode::ACCEPTED);
+    w.sink
+        .wait_for("ann@example.test", "Confirm your email for DocuVault", 1)
+        .await;
+    let log: String = sqlx::query_scalar("select string_agg(payload::text, ' ') from events")
+        .fetch_one(&w.env.pool)
+        .await
+        .unwrap();
+    assert!(log.contains("EmailChanged") && !log.contains("ann.new@example.test"));
+    w.running.stop().await;
+}

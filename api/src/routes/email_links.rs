@@ -226,3 +226,106 @@ pub async fn confirm_reset(
         Err(other) => Err(ApiError::internal(other)),
     }
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailChangeRequest {
+    pub new_email: String,
+    pub password: String,
+}
+
+pub const EMAIL_CHANGE_ACCEPTED: &str =
+    "Check the new address: open the link we sent there to confirm it. Until then, nothing changes.";
+
+/// Move your account to another address (needs the password). A link goes to the new
+/// address and your current address is told; the reply is the same whether or not the
+/// new address is free.
+#[utoipa::path(
+    post, path = "/api/account/email", tag = "account",
+    security(("bearer" = [])),
+    request_body = EmailChangeRequest,
+    responses(
+        (status = 202, body = Message),
+        (status = 400, description = "Wrong password or not an address", body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody),
+    )
+)]
+pub async fn request_email_change(
+    State(state): State<AppState>,
+    who: crate::auth::Authenticated,
+    client: Client,
+    correlation: Correlation,
+    ApiJson(request): ApiJson<EmailChangeRequest>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    use commands::accounts::EmailChange;
+    let meta = correlation.meta(who.actor());
+    crate::auth::reauth::confirm_password(&state, &who, client.address, &request.password, &meta)
+        .await?;
+    match state
+        .accounts
+        .request_email_change(who.user_id, &request.new_email)
+        .await
+    {
+        Ok(EmailChange::Confirm { link, old_email }) => {
+            notify::email_change(&state, link, old_email)
+        }
+        Ok(EmailChange::Taken { new_email }) => notify::already_registered(&state, &new_email),
+        Ok(EmailChange::Nothing) => {}
+        Err(AccountError::BadEmail(problem)) => {
+            return Err(ApiError::InvalidInput {
+                fields: BTreeMap::from([("new_email", problem.to_string())]),
+            })
+        }
+        Err(other) => return Err(ApiError::internal(other)),
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Message {
+            message: EMAIL_CHANGE_ACCEPTED,
+        }),
+    ))
+}
+
+/// Confirm a new address with the link sent to it.
+#[utoipa::path(
+    post, path = "/api/auth/email-change/confirm", tag = "auth",
+    request_body = TokenRequest,
+    responses(
+        (status = 200, body = Message),
+        (status = 400, description = "Unknown, used or expired link", body = crate::error::ErrorBody),
+        (status = 409, description = "Another account took the address meanwhile", body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody),
+    )
+)]
+pub async fn confirm_email_change(
+    State(state): State<AppState>,
+    client: Client,
+    correlation: Correlation,
+    ApiJson(request): ApiJson<TokenRequest>,
+) -> Result<Json<Message>, ApiError> {
+    let buckets = link_buckets(&client, &request.token);
+    held_back(&state, &buckets).await?;
+    match state
+        .accounts
+        .confirm_email_change(&request.token, &correlation.meta("anonymous"))
+        .await
+    {
+        Ok((user_id, old, new)) => {
+            if let Some(old) = old {
+                notify::email_changed(&state, user_id, &old, &new);
+            }
+            Ok(Json(Message {
+                message: "Your account now uses the new address.",
+            }))
+        }
+        Err(AccountError::InvalidToken) => {
+            count_failure(&state, &buckets).await?;
+            Err(invalid_link())
+        }
+        Err(AccountError::EmailTaken) => Err(ApiError::StateConflict {
+            code: "email_taken",
+            message: "Another account uses that address now.",
+        }),
+        Err(other) => Err(ApiError::internal(other)),
+    }
+}

@@ -15,6 +15,7 @@ use zeroize::Zeroizing;
 pub enum Purpose {
     VerifyEmail,
     ResetPassword,
+    ChangeEmail,
 }
 
 impl Purpose {
@@ -22,6 +23,7 @@ impl Purpose {
         match self {
             Purpose::VerifyEmail => "verify_email",
             Purpose::ResetPassword => "reset_password",
+            Purpose::ChangeEmail => "change_email",
         }
     }
 }
@@ -61,6 +63,62 @@ pub async fn issue(
     .execute(&mut **tx)
     .await?;
     Ok(token)
+}
+
+/// The address an email change waits to confirm: sealed, and its keyed hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingEmail {
+    pub sealed: String,
+    pub lookup: String,
+}
+
+/// Issues an email-change token carrying the new address.
+pub async fn issue_change(
+    tx: &mut Transaction<'_, Postgres>,
+    user_id: Uuid,
+    pending: &PendingEmail,
+    now: DateTime<Utc>,
+    lifetime: Duration,
+) -> Result<Zeroizing<String>, sqlx::Error> {
+    let token = issue(tx, user_id, Purpose::ChangeEmail, now, lifetime).await?;
+    sqlx::query(
+        "update email_tokens set pending_email = $2, pending_lookup = $3 where token_hash = $1",
+    )
+    .bind(digest(&token))
+    .bind(&pending.sealed)
+    .bind(&pending.lookup)
+    .execute(&mut **tx)
+    .await?;
+    Ok(token)
+}
+
+/// Uses an email-change token: the user and the address waiting for them.
+pub async fn redeem_change<'e>(
+    executor: impl PgExecutor<'e>,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(Uuid, PendingEmail)>, sqlx::Error> {
+    if token.is_empty() || token.len() > MAX_TOKEN_CHARS {
+        return Ok(None);
+    }
+    let row: Option<(Uuid, Option<String>, Option<String>)> = sqlx::query_as(
+        "update email_tokens set used_at = $2
+          where token_hash = $1 and purpose = 'change_email' and used_at is null and expires_at > $2
+          returning user_id, pending_email, pending_lookup",
+    )
+    .bind(digest(token))
+    .bind(now)
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.and_then(|(user_id, sealed, lookup)| {
+        Some((
+            user_id,
+            PendingEmail {
+                sealed: sealed?,
+                lookup: lookup?,
+            },
+        ))
+    }))
 }
 
 /// Uses a token: the user it was for, if it is of `purpose`, unused and unexpired.

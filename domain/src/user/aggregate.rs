@@ -53,6 +53,12 @@ pub enum UserCommand {
     VerifyEmail {
         at: DateTime<Utc>,
     },
+    /// Replaces the address with one its owner confirmed.
+    ChangeEmail {
+        email: Sealed,
+        email_lookup: String,
+        at: DateTime<Utc>,
+    },
     ChangePassword(ChangePassword),
     UpdateProfile {
         display_name: Option<Sealed>,
@@ -100,6 +106,15 @@ pub struct EmailVerified {
     pub verified_at: DateTime<Utc>,
 }
 
+/// The account's address changed (confirmed from the new address).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailChanged {
+    pub user_id: Uuid,
+    pub email: Sealed,
+    pub email_lookup: String,
+    pub changed_at: DateTime<Utc>,
+}
+
 /// Someone asked for a password-reset link for this account (the link itself, a secret,
 /// is never in an event).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,6 +151,7 @@ pub enum UserEvent {
     /// `email_verified`.
     UserRegistered(UserRegistered),
     EmailVerified(EmailVerified),
+    EmailChanged(EmailChanged),
     PasswordResetRequested(PasswordResetRequested),
     ProfileUpdated(ProfileUpdated),
     UserDeleted(UserDeleted),
@@ -159,6 +175,7 @@ impl DomainEvent for UserEvent {
         match self {
             UserEvent::UserRegistered(_) => Self::USER_REGISTERED,
             UserEvent::EmailVerified(_) => "EmailVerified",
+            UserEvent::EmailChanged(_) => "EmailChanged",
             UserEvent::PasswordResetRequested(_) => "PasswordResetRequested",
             UserEvent::ProfileUpdated(_) => "ProfileUpdated",
             UserEvent::UserDeleted(_) => "UserDeleted",
@@ -309,6 +326,16 @@ impl Aggregate for User {
                     verified_at: at,
                 })]
             }),
+            UserCommand::ChangeEmail {
+                email,
+                email_lookup,
+                at,
+            } => Ok(vec![UserEvent::EmailChanged(EmailChanged {
+                user_id,
+                email,
+                email_lookup,
+                changed_at: at,
+            })]),
             UserCommand::UpdateProfile { display_name, at } => {
                 Ok(vec![UserEvent::ProfileUpdated(ProfileUpdated {
                     user_id,
@@ -398,6 +425,10 @@ impl Aggregate for User {
                 self.email_verified = registered.email_verified;
             }
             UserEvent::EmailVerified(_) => self.email_verified = true,
+            UserEvent::EmailChanged(changed) => {
+                self.email = Some(changed.email);
+                self.email_verified = true;
+            }
             UserEvent::ProfileUpdated(updated) => self.display_name = updated.display_name,
             UserEvent::UserDeleted(_) => {
                 self.deleted = true;

@@ -12,8 +12,8 @@ pub use administration::{
     PasswordChangeReason, PasswordChanged, QuotaSet, RoleChanged, UserDisabled, UserEnabled,
 };
 pub use aggregate::{
-    EmailVerified, PasswordResetRequested, RecoveryCodesRegenerated, RegisterUser, Role,
-    SecondFactorDisabled, SecondFactorEnabled, User, UserCommand, UserError, UserEvent,
+    EmailChanged, EmailVerified, PasswordResetRequested, RecoveryCodesRegenerated, RegisterUser,
+    Role, SecondFactorDisabled, SecondFactorEnabled, User, UserCommand, UserError, UserEvent,
     UserRegistered,
 };
 pub use email::{Email, EmailError};
