@@ -483,13 +483,11 @@ impl Accounts {
         Ok((user_id, email))
     }
 
-    /// Changes a person's password after checking the current one; every other session
-    /// of theirs ends (the one they are using stays).
-    #[allow(clippy::too_many_arguments)]
+    /// Changes a person's password after checking the current one; every session of
+    /// theirs ends (SECURITY 10: the API starts a fresh one for the person changing it).
     pub async fn change_password(
         &self,
         user_id: Uuid,
-        session_id: Uuid,
         current: &str,
         new: &str,
         address: IpAddr,
@@ -533,7 +531,7 @@ impl Accounts {
             .execute::<User>(&user_id.to_string(), command, (), meta)
             .await?;
         self.sessions
-            .end_all(user_id, Some(session_id), EndReason::PasswordChanged, meta)
+            .end_all(user_id, None, EndReason::PasswordChanged, meta)
             .await
             .map_err(internal)?;
         Ok(token)

@@ -304,7 +304,7 @@ async fn an_admin_creates_accounts_that_can_sign_in_and_searches_them() {
 }
 
 #[tokio::test]
-async fn changing_the_password_needs_the_old_one_and_ends_other_sessions() {
+async fn changing_the_password_needs_the_old_one_and_ends_every_session() {
     let env = TestEnv::new().await;
     env.register("ann").await;
     let (running, url) = env.start_api().await;
@@ -334,11 +334,19 @@ async fn changing_the_password_needs_the_old_one_and_ends_other_sessions() {
     assert!(body["fields"]["new_password"].is_string());
 
     let done = change(PASSWORD, "a brand new passphrase here").await;
-    assert_eq!(done.status(), StatusCode::NO_CONTENT);
-    assert_eq!(me_status(&client, &url, &here.access).await, StatusCode::OK);
+    assert_eq!(done.status(), StatusCode::OK);
+    assert!(crate::support::auth::refresh_cookie(done.headers()).is_some());
+    let body: Value = done.json().await.unwrap();
+    // Every session ended, this one too; the reply is a fresh one for this client.
+    for old in [&here.access, &elsewhere.access] {
+        assert_eq!(
+            me_status(&client, &url, old).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
     assert_eq!(
-        me_status(&client, &url, &elsewhere.access).await,
-        StatusCode::UNAUTHORIZED
+        me_status(&client, &url, body["access_token"].as_str().unwrap()).await,
+        StatusCode::OK
     );
     let old = login(&client, &url, "ann@example.test", PASSWORD).await;
     assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
@@ -359,9 +367,9 @@ async fn changing_the_password_needs_the_old_one_and_ends_other_sessions() {
 }
 
 #[tokio::test]
-async fn an_admin_with_a_second_factor_administers_only_from_a_two_step_session() {
+async fn an_admin_with_a_second_factor_administers_only_from_two_step_sessions() {
     let env = TestEnv::new().await;
-    register_as(&env.registrations(), "root", Role::Admin).await;
+    let (root_id, _) = register_as(&env.registrations(), "root", Role::Admin).await;
     let (running, url) = env.start_api().await;
     let client = Client::new();
     let root = sign_in(&client, &url, "root").await;
@@ -390,22 +398,28 @@ async fn an_admin_with_a_second_factor_administers_only_from_a_two_step_session(
         .unwrap();
     assert_eq!(confirmed.status(), StatusCode::OK);
 
-    // The session that enrolled was signed in by password alone.
-    let refused = client
-        .get(format!("{url}/api/admin/users"))
-        .bearer_auth(&root.access)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    let body: Value = refused.json().await.unwrap();
-    assert_eq!(body["code"], "second_step_required");
-
+    // The password-only session did not survive enrolling; the new one was proved with
+    // the code, and administers.
+    assert_eq!(
+        me_status(&client, &url, &root.access).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let body: Value = confirmed.json().await.unwrap();
+    users(&client, &url, body["access_token"].as_str().unwrap(), None).await;
+    // Signing in again asks for the code before anything else.
     let first: Value = login(&client, &url, "root@example.test", PASSWORD)
         .await
         .json()
         .await
         .unwrap();
+    assert!(first.get("access_token").is_none());
+    let refused = client
+        .get(format!("{url}/api/admin/users"))
+        .bearer_auth(first["second_step_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     let second: Value = client
         .post(format!("{url}/api/auth/login/second-factor"))
         .json(&json!({"second_step_token": first["second_step_token"], "code": code(30)}))
@@ -422,6 +436,41 @@ async fn an_admin_with_a_second_factor_administers_only_from_a_two_step_session(
         None,
     )
     .await;
+
+    // Should a password-only session of an enrolled admin exist anyway (one made before
+    // this rule, say), admin routes still refuse it.
+    let clock: std::sync::Arc<dyn domain::Clock> = std::sync::Arc::new(eventlog::SystemClock);
+    let legacy = commands::auth::sessions::Sessions::new(
+        env.pool.clone(),
+        clock.clone(),
+        commands::auth::sessions::SessionPolicy::default(),
+    )
+    .start(
+        root_id,
+        domain::session::SignInMethod::Password,
+        "legacy",
+        &commands::CommandMeta::new("test", "legacy"),
+    )
+    .await
+    .unwrap();
+    let token = api::auth::AccessTokens::new(
+        &env.master.token_signing_seed(),
+        chrono::Duration::minutes(10),
+        clock,
+    )
+    .issue(root_id, legacy.session_id, "admin")
+    .unwrap()
+    .token;
+    let refused = client
+        .get(format!("{url}/api/admin/users"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "second_step_required");
+    assert_eq!(me_status(&client, &url, &token).await, StatusCode::OK);
     running.stop().await;
 }
 

@@ -85,7 +85,8 @@ async fn a_person_signs_in_enrols_two_step_sign_in_and_signs_out_everywhere() {
     env.register(&handle).await;
     run_e2e(&env, "session.e2e.mjs", &url, &handle).await;
 
-    // Four sign-ins: by password, then with a code, then twice with recovery codes.
+    // By password; the fresh session that enrolling the code started; then signed in with
+    // a code, and twice with recovery codes.
     let methods: Vec<String> = sqlx::query_scalar(
         "select payload -> 'SessionStarted' ->> 'method' from events
           where event_type = 'SessionStarted' order by position",
@@ -98,11 +99,12 @@ async fn a_person_signs_in_enrols_two_step_sign_in_and_signs_out_everywhere() {
         vec![
             "password",
             "password_and_totp",
+            "password_and_totp",
             "password_and_recovery_code",
             "password_and_recovery_code"
         ]
     );
-    // Each ended: two by signing out, two by signing out everywhere.
+    // Each ended: by the enrolment, by signing out twice, by signing out everywhere.
     let ended: Vec<String> = sqlx::query_scalar(
         "select payload -> 'SessionEnded' ->> 'reason' from events
           where event_type = 'SessionEnded' order by position",
@@ -113,6 +115,7 @@ async fn a_person_signs_in_enrols_two_step_sign_in_and_signs_out_everywhere() {
     assert_eq!(
         ended,
         vec![
+            "second_factor_changed",
             "signed_out",
             "signed_out",
             "signed_out_everywhere",

@@ -155,14 +155,16 @@ async fn no_secret_reaches_logs_events_or_the_bus() {
     .await
     .unwrap();
     let secret = setup["secret"].as_str().unwrap().to_owned();
-    let confirmed: Value = post(
+    let confirmed = post(
         "/api/account/second-factor/confirm",
         json!({"code": totp_now(&secret, 0)}),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
+    // Every session ended; the reply is a fresh one (a new refresh cookie).
+    let refresh = refresh_cookie(confirmed.headers()).unwrap();
+    secrets.push(refresh.clone());
+    let confirmed: Value = confirmed.json().await.unwrap();
+    secrets.push(confirmed["access_token"].as_str().unwrap().to_owned());
     let codes: Vec<String> = confirmed["recovery_codes"]
         .as_array()
         .unwrap()
@@ -244,8 +246,19 @@ async fn no_secret_reaches_logs_events_or_the_bus() {
         json!({"password": password}),
     )
     .await;
-    assert_eq!(off.status(), StatusCode::NO_CONTENT);
-    let left = as_latest("/api/account/delete", json!({"password": password})).await;
+    assert_eq!(off.status(), StatusCode::OK);
+    // Switching off ended every session too: go on in the one it started.
+    secrets.extend(refresh_cookie(off.headers()));
+    let off: Value = off.json().await.unwrap();
+    let renewed = off["access_token"].as_str().unwrap().to_owned();
+    secrets.push(renewed.clone());
+    let left = client
+        .post(format!("{url}/api/account/delete"))
+        .bearer_auth(&renewed)
+        .json(&json!({"password": password}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(left.status(), StatusCode::NO_CONTENT);
 
     // Everything reaches the stream before looking.

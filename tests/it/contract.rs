@@ -206,8 +206,10 @@ async fn session_sign_in_and_second_factor_events_match_the_asyncapi_document() 
     // The lockout is per account: sign in as someone else after it.
     env.register("bob").await;
     let session = sign_in(&client, &url, "bob").await;
-    let call = |path: &'static str, body: Value| {
-        let (client, url, access) = (client.clone(), url.clone(), session.access.clone());
+    // Each call answers with the session to go on in: changing the second factor ends
+    // every session and starts a fresh one.
+    let call = |path: &'static str, access: String, body: Value| {
+        let (client, url) = (client.clone(), url.clone());
         async move {
             let response = client
                 .post(format!("{url}{path}"))
@@ -221,36 +223,45 @@ async fn session_sign_in_and_second_factor_events_match_the_asyncapi_document() 
                 "{path}: {}",
                 response.status()
             );
-            response.bytes().await.unwrap()
+            let refresh = crate::support::auth::refresh_cookie(response.headers());
+            let body: Value = response.json().await.unwrap();
+            (body, refresh)
         }
     };
     let password = crate::support::auth::PASSWORD;
-    let setup: Value = serde_json::from_slice(
-        &call(
-            "/api/account/second-factor/setup",
-            json!({"password": password}),
-        )
-        .await,
+    let (setup, _) = call(
+        "/api/account/second-factor/setup",
+        session.access.clone(),
+        json!({"password": password}),
     )
-    .unwrap();
+    .await;
     let seed = totp_rs::Secret::Encoded(setup["secret"].as_str().unwrap().to_owned())
         .to_bytes()
         .unwrap();
     let code = totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, seed)
         .generate(u64::try_from(domain::Clock::now(&eventlog::SystemClock).timestamp()).unwrap());
-    call("/api/account/second-factor/confirm", json!({"code": code})).await;
+    let (on, _) = call(
+        "/api/account/second-factor/confirm",
+        session.access.clone(),
+        json!({"code": code}),
+    )
+    .await;
+    let access = on["access_token"].as_str().unwrap().to_owned();
     call(
         "/api/account/second-factor/recovery-codes",
+        access.clone(),
         json!({"password": password}),
     )
     .await;
-    call(
+    let (_, refresh) = call(
         "/api/account/second-factor/disable",
+        access,
         json!({"password": password}),
     )
     .await;
-    cookie_post(&client, &url, "/api/auth/refresh", &session.refresh).await;
-    cookie_post(&client, &url, "/api/auth/refresh", &session.refresh).await;
+    let refresh = refresh.unwrap();
+    cookie_post(&client, &url, "/api/auth/refresh", &refresh).await;
+    cookie_post(&client, &url, "/api/auth/refresh", &refresh).await;
 
     let expected = [
         "SessionStarted",

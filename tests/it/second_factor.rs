@@ -77,6 +77,8 @@ impl World {
             )
             .await;
         assert_eq!(confirmed.status(), StatusCode::OK);
+        // Every session ended; the reply is a fresh one for this client.
+        let refresh = crate::support::auth::refresh_cookie(confirmed.headers()).unwrap();
         let body: Value = confirmed.json().await.unwrap();
         let codes = body["recovery_codes"]
             .as_array()
@@ -84,7 +86,15 @@ impl World {
             .iter()
             .map(|code| code.as_str().unwrap().to_owned())
             .collect();
-        (session, secret, codes)
+        assert_eq!(
+            me_status(&self.client, &self.url, &session.access).await,
+            StatusCode::UNAUTHORIZED
+        );
+        let renewed = Session {
+            access: body["access_token"].as_str().unwrap().to_owned(),
+            refresh,
+        };
+        (renewed, secret, codes)
     }
 
     fn clock_now(&self) -> DateTime<Utc> {
@@ -169,28 +179,31 @@ async fn enrolment_needs_the_password_and_a_first_code_and_shows_the_seed_only_t
         )
         .await;
     assert_eq!(good.status(), StatusCode::OK);
+    assert!(set_cookies(good.headers())
+        .iter()
+        .any(|cookie| cookie.starts_with("__Host-dv_refresh=") && !cookie.contains("Max-Age=0")));
     let body: Value = good.json().await.unwrap();
     let codes = body["recovery_codes"].as_array().unwrap();
     assert!(codes.len() >= 10);
-    assert!(me_second_factor(&world, &session.access).await);
+    let fresh = body["access_token"].as_str().unwrap().to_owned();
+    assert!(me_second_factor(&world, &fresh).await);
 
-    // The seed is never shown again, and the other session ended with the change.
+    // Every earlier session ended with the change (SECURITY 10), this client's too: it
+    // goes on in the fresh one. The seed is never shown again.
+    for old in [&session.access, &other.access] {
+        assert_eq!(
+            me_status(&world.client, &world.url, old).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
     let again = world
         .post(
             "/api/account/second-factor/setup",
-            &session.access,
+            &fresh,
             json!({"password": PASSWORD}),
         )
         .await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
-    assert_eq!(
-        me_status(&world.client, &world.url, &other.access).await,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        me_status(&world.client, &world.url, &session.access).await,
-        StatusCode::OK
-    );
 
     // Sealed at rest; no secret in any event.
     let sealed: String = sqlx::query_scalar("select sealed_seed from totp_secrets")
@@ -430,13 +443,21 @@ async fn switching_off_needs_a_code_or_the_password_and_ends_other_sessions() {
             json!({"code": code_at(&secret, world.clock_now())}),
         )
         .await;
-    assert_eq!(off.status(), StatusCode::NO_CONTENT);
+    assert_eq!(off.status(), StatusCode::OK);
+    let body: Value = off.json().await.unwrap();
+    for old in [&second_access, &session.access] {
+        assert_eq!(
+            me_status(&world.client, &world.url, old).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
     assert_eq!(
-        me_status(&world.client, &world.url, &second_access).await,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        me_status(&world.client, &world.url, &session.access).await,
+        me_status(
+            &world.client,
+            &world.url,
+            body["access_token"].as_str().unwrap()
+        )
+        .await,
         StatusCode::OK
     );
 
@@ -450,6 +471,7 @@ async fn switching_off_needs_a_code_or_the_password_and_ends_other_sessions() {
     .fetch_one(&world.env.pool)
     .await
     .unwrap();
-    assert_eq!(ended, 1);
+    // Enrolling ended the first session; switching off the two after it.
+    assert_eq!(ended, 3);
     world.running.stop().await;
 }

@@ -178,13 +178,15 @@ pub struct PasswordChangeRequest {
     pub new_password: String,
 }
 
-/// Change the password. Every other session ends; this one stays.
+/// Change the password. Every session ends, this one included (its tokens stop working);
+/// the reply carries a fresh session for this client (new access token, new refresh
+/// cookie).
 #[utoipa::path(
     post, path = "/api/account/password", tag = "account",
     security(("bearer" = [])),
     request_body = PasswordChangeRequest,
     responses(
-        (status = 204, description = "Changed; other sessions ended"),
+        (status = 200, description = "Changed; every session ended, a new one for this client", body = crate::routes::sessions::AccessTokenResponse),
         (status = 400, description = "Wrong current password, or the new one is refused", body = crate::error::ErrorBody),
         (status = 429, description = "Too many wrong passwords", body = crate::error::ErrorBody),
     )
@@ -195,20 +197,20 @@ pub async fn change_password(
     client: crate::auth::Client,
     correlation: Correlation,
     crate::extract::ApiJson(request): crate::extract::ApiJson<PasswordChangeRequest>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     use commands::accounts::AccountError;
     let field = |name: &'static str, message: String| ApiError::InvalidInput {
         fields: std::collections::BTreeMap::from([(name, message)]),
     };
+    let meta = correlation.meta(who.actor());
     state
         .accounts
         .change_password(
             who.user_id,
-            who.session_id,
             &request.current_password,
             &request.new_password,
             client.address,
-            &correlation.meta(who.actor()),
+            &meta,
         )
         .await
         .map_err(|error| match error {
@@ -222,7 +224,15 @@ pub async fn change_password(
             AccountError::Conflict => ApiError::Conflict,
             other => ApiError::internal(other),
         })?;
-    Ok(StatusCode::NO_CONTENT)
+    let method = if who.two_step {
+        domain::session::SignInMethod::PasswordAndTotp
+    } else {
+        domain::session::SignInMethod::Password
+    };
+    let session =
+        crate::routes::sessions::renewed(&state, who.user_id, method, &client.user_agent, &meta)
+            .await?;
+    crate::routes::sessions::signed_in(&state, &session).await
 }
 
 #[derive(serde::Deserialize, ToSchema)]

@@ -8,11 +8,11 @@ use crate::auth::{Authenticated, Client};
 use crate::extract::{ApiJson, Correlation};
 use crate::{ApiError, AppState};
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::Json;
 use commands::auth::second_factor::SecondFactorError;
 use commands::CommandMeta;
-use domain::session::EndReason;
+use domain::session::{EndReason, SignInMethod};
 use domain::user::User;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -44,6 +44,15 @@ pub struct SecondFactorSetup {
 pub struct RecoveryCodes {
     /// Single-use codes for when the app is lost. Shown only now.
     pub recovery_codes: Vec<String>,
+}
+
+/// Switching two-step sign-in on: the recovery codes, and the fresh session that replaces
+/// every earlier one (its refresh token is in the cookie).
+#[derive(Serialize, ToSchema)]
+pub struct SecondFactorEnabledReply {
+    pub recovery_codes: Vec<String>,
+    pub access_token: String,
+    pub expires_in: i64,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -102,22 +111,20 @@ fn qr_modules(uri: &str) -> Result<QrModules, ApiError> {
     Ok(QrModules { size, rows })
 }
 
-async fn end_other_sessions(
+/// Ends every session of the person (SECURITY 10) and starts a fresh one for this client.
+async fn restart_sessions(
     state: &AppState,
     who: &Authenticated,
+    client: &Client,
+    method: SignInMethod,
     meta: &CommandMeta,
-) -> Result<(), ApiError> {
+) -> Result<commands::auth::sessions::IssuedSession, ApiError> {
     state
         .sessions
-        .end_all(
-            who.user_id,
-            Some(who.session_id),
-            EndReason::SecondFactorChanged,
-            meta,
-        )
+        .end_all(who.user_id, None, EndReason::SecondFactorChanged, meta)
         .await
-        .map(|_| ())
-        .map_err(ApiError::internal)
+        .map_err(ApiError::internal)?;
+    crate::routes::sessions::renewed(state, who.user_id, method, &client.user_agent, meta).await
 }
 
 /// Start setting up two-step sign-in (needs the password again).
@@ -169,7 +176,7 @@ pub async fn setup(
     security(("bearer" = [])),
     request_body = CodeConfirmation,
     responses(
-        (status = 200, body = RecoveryCodes),
+        (status = 200, description = "On; every session ended, a new one for this client (cookie set)", body = SecondFactorEnabledReply),
         (status = 400, description = "Wrong code", body = crate::error::ErrorBody),
         (status = 409, description = "Not started, or already on", body = crate::error::ErrorBody),
     )
@@ -177,9 +184,10 @@ pub async fn setup(
 pub async fn confirm(
     State(state): State<AppState>,
     who: Authenticated,
+    client: Client,
     correlation: Correlation,
     ApiJson(request): ApiJson<CodeConfirmation>,
-) -> Result<Json<RecoveryCodes>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let meta = correlation.meta(who.actor());
     let codes = state
         .sign_ins
@@ -187,10 +195,16 @@ pub async fn confirm(
         .confirm(who.user_id, &request.code, &meta)
         .await
         .map_err(second_factor_error)?;
-    end_other_sessions(&state, &who, &meta).await?;
-    Ok(Json(RecoveryCodes {
+    // The code just given proves the second factor for the new session.
+    let session =
+        restart_sessions(&state, &who, &client, SignInMethod::PasswordAndTotp, &meta).await?;
+    let (cookie, tokens) = crate::routes::sessions::tokens_of(&state, &session).await?;
+    let body = SecondFactorEnabledReply {
         recovery_codes: codes.iter().map(|code| code.to_string()).collect(),
-    }))
+        access_token: tokens.access_token,
+        expires_in: tokens.expires_in,
+    };
+    Ok(([(axum::http::header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
 
 /// Replace the recovery codes (needs the password again); the old ones stop working.
@@ -230,7 +244,7 @@ pub async fn regenerate(
     security(("bearer" = [])),
     request_body = DisableRequest,
     responses(
-        (status = 204, description = "Off; other sessions ended"),
+        (status = 200, description = "Off; every session ended, a new one for this client", body = crate::routes::sessions::AccessTokenResponse),
         (status = 400, description = "Wrong password or code", body = crate::error::ErrorBody),
         (status = 409, description = "Two-step sign-in is off", body = crate::error::ErrorBody),
     )
@@ -241,7 +255,7 @@ pub async fn disable(
     client: Client,
     correlation: Correlation,
     ApiJson(request): ApiJson<DisableRequest>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let meta = correlation.meta(who.actor());
     let factors = state.sign_ins.second_factors();
     match (&request.password, &request.code) {
@@ -270,6 +284,6 @@ pub async fn disable(
         .disable(who.user_id, &meta)
         .await
         .map_err(second_factor_error)?;
-    end_other_sessions(&state, &who, &meta).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let session = restart_sessions(&state, &who, &client, SignInMethod::Password, &meta).await?;
+    crate::routes::sessions::signed_in(&state, &session).await
 }

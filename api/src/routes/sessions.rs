@@ -183,7 +183,19 @@ pub async fn second_factor(
 }
 
 /// The access token and the refresh cookie of a session.
-async fn signed_in(state: &AppState, session: &IssuedSession) -> Result<Response, ApiError> {
+pub(crate) async fn signed_in(
+    state: &AppState,
+    session: &IssuedSession,
+) -> Result<Response, ApiError> {
+    let (cookie, body) = tokens_of(state, session).await?;
+    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+}
+
+/// A session's refresh cookie and access-token body.
+pub(crate) async fn tokens_of(
+    state: &AppState,
+    session: &IssuedSession,
+) -> Result<(HeaderValue, AccessTokenResponse), ApiError> {
     let role = state.role_of(session.user_id).await?;
     let signed = state
         .tokens
@@ -201,7 +213,7 @@ async fn signed_in(state: &AppState, session: &IssuedSession) -> Result<Response
         user_id: session.user_id,
         role,
     };
-    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+    Ok((cookie, body))
 }
 
 /// Refusals of cookie routes also delete the cookie.
@@ -358,4 +370,21 @@ pub async fn logout_all(
         .await
         .map_err(ApiError::internal)?;
     Ok(signed_out())
+}
+
+/// After a change that ended every session of a person (SECURITY 10: password or second
+/// factor changed), a new session for the client that made it: new refresh family, new
+/// access token. `method` says how this client proved itself.
+pub(crate) async fn renewed(
+    state: &AppState,
+    user_id: Uuid,
+    method: domain::session::SignInMethod,
+    user_agent: &str,
+    meta: &commands::CommandMeta,
+) -> Result<IssuedSession, ApiError> {
+    state
+        .sessions
+        .start(user_id, method, user_agent, meta)
+        .await
+        .map_err(ApiError::internal)
 }

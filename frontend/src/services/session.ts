@@ -41,6 +41,15 @@ function adopt(tokens: AccessTokenResponse) {
   state.role = tokens.role
 }
 
+/**
+ * Takes over the session a change started: changing the password or the second factor
+ * ends every session, this one included, and answers with a fresh access token (the new
+ * refresh cookie comes with it).
+ */
+export function replaceAccessToken(accessToken: string) {
+  state.accessToken = accessToken
+}
+
 export function forget() {
   state.accessToken = null
   state.userId = null
