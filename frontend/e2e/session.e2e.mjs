@@ -1,11 +1,14 @@
 // Browser test of signing in, two-step sign-in and signing out against a running server.
 //   BASE_URL=http://127.0.0.1:38123 E2E_HANDLE=ann node --test e2e/session.e2e.mjs
-// Env: BASE_URL (required), CHROMIUM_PATH (default /usr/bin/chromium), E2E_HANDLE and
-//      E2E_PASSWORD of an account whose address is confirmed (the Rust test creates it).
+// Env: BASE_URL (required), CHROMIUM_PATH (default /usr/bin/chromium), E2E_HANDLE,
+//      E2E_PASSWORD, and E2E_OUTBOX: the directory DocuVault writes its emails to when no
+//      SMTP server is configured (the confirmation link is read there).
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import { createHmac, randomInt } from 'node:crypto'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 
 const BASE_URL = process.env.BASE_URL?.replace(/\/+$/, '')
@@ -15,6 +18,24 @@ const EMAIL = `${HANDLE}@example.test`
 const PASSWORD = process.env.E2E_PASSWORD || 'correct horse battery staple 42'
 const SCREENSHOTS = new URL('./screenshots/', import.meta.url)
 const TIMEOUT = 10_000
+const OUTBOX = process.env.E2E_OUTBOX
+
+/** The token of the confirmation link sent to EMAIL, waiting for it to arrive. */
+async function confirmationToken() {
+  const deadline = Date.now() + 15_000
+  while (Date.now() < deadline) {
+    const names = await readdir(OUTBOX).catch(() => [])
+    for (const name of names.filter((n) => n.endsWith('.eml'))) {
+      const text = (await readFile(join(OUTBOX, name), 'utf8'))
+        .replace(/=\r?\n/g, '')
+        .replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)))
+      const match = text.includes(`To: ${EMAIL}`) && text.match(/\/verify-email\?token=([A-Za-z0-9_-]+)/)
+      if (match) return match[1]
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`no confirmation for ${EMAIL} in ${OUTBOX}`)
+}
 
 /** RFC 4648 base32 (no padding) to bytes. */
 function base32Decode(text) {
@@ -115,6 +136,17 @@ describe('sessions', { timeout: 120_000 }, () => {
     await page.getByRole('heading', { name: 'Sign in' }).waitFor()
     assert.match(page.url(), /\/login/)
   }
+
+  it('registers through the page and confirms the address from the email', async () => {
+    await laptop.goto(`${BASE_URL}/register`)
+    await laptop.getByLabel('Email', { exact: true }).fill(EMAIL)
+    await laptop.getByLabel('Handle', { exact: true }).fill(HANDLE)
+    await laptop.getByLabel('Password', { exact: true }).fill(PASSWORD)
+    await laptop.getByRole('button', { name: 'Create account' }).click()
+    await laptop.getByRole('status').waitFor()
+    await laptop.goto(`${BASE_URL}/verify-email?token=${await confirmationToken()}`)
+    await laptop.getByText('Your email address is confirmed').waitFor()
+  })
 
   it('refuses a wrong password with one generic message', async () => {
     await signIn(laptop, { password: 'not the right password' })

@@ -78,11 +78,10 @@ async fn a_person_registers_through_the_page() {
 }
 
 #[tokio::test]
-async fn a_person_signs_in_enrols_two_step_sign_in_and_signs_out_everywhere() {
+async fn a_person_registers_signs_in_enrols_two_step_sign_in_and_signs_out_everywhere() {
     let env = TestEnv::new().await;
     let (running, url) = env.start_all().await;
     let handle = format!("e2e_{}", &env.database[7..15]);
-    env.register(&handle).await;
     run_e2e(&env, "session.e2e.mjs", &url, &handle).await;
 
     // By password; the fresh session that enrolling the code started; then signed in with
