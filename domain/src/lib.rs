@@ -7,6 +7,7 @@
 
 pub mod aggregate;
 pub mod clock;
+pub mod document;
 pub mod instance;
 pub mod sealed;
 pub mod session;
