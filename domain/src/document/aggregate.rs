@@ -1,0 +1,480 @@
+//! One document, from the initiated upload to its deletion (DOC-1, DOC-3, DOC-5, DOC-7).
+//! The name is sealed under the owner's key; the bytes live in storage under a key the
+//! server chose.
+
+use super::DocumentKind;
+use crate::{Aggregate, DomainEvent, Sealed};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentStatus {
+    Pending,
+    Confirmed,
+    Expired,
+    Deleted,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InitiateUpload {
+    pub document_id: Uuid,
+    pub owner: Uuid,
+    pub filename: Sealed,
+    pub declared_kind: DocumentKind,
+    pub declared_size: u64,
+    /// `{owner}/{document_id}/{uuid}{ext}` (DOC-2).
+    pub storage_key: String,
+    pub expires_at: DateTime<Utc>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DocumentCommand {
+    Initiate(InitiateUpload),
+    /// `size` from storage, `kind` from the content; the bytes were admitted by the
+    /// owner's storage first.
+    Confirm {
+        by: Uuid,
+        size: u64,
+        kind: DocumentKind,
+        at: DateTime<Utc>,
+    },
+    Expire {
+        at: DateTime<Utc>,
+    },
+    Rename {
+        by: Uuid,
+        filename: Sealed,
+        at: DateTime<Utc>,
+    },
+    Delete {
+        by: Uuid,
+        at: DateTime<Utc>,
+    },
+    RecordHash {
+        sha256: String,
+        at: DateTime<Utc>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadInitiated {
+    pub document_id: Uuid,
+    pub owner: Uuid,
+    pub filename: Sealed,
+    pub declared_kind: DocumentKind,
+    pub declared_size: u64,
+    pub storage_key: String,
+    pub expires_at: DateTime<Utc>,
+    pub initiated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadConfirmed {
+    pub document_id: Uuid,
+    pub owner: Uuid,
+    pub size: u64,
+    pub kind: DocumentKind,
+    pub confirmed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadExpired {
+    pub document_id: Uuid,
+    pub owner: Uuid,
+    pub expired_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentRenamed {
+    pub document_id: Uuid,
+    pub owner: Uuid,
+    pub filename: Sealed,
+    pub renamed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentDeleted {
+    pub document_id: Uuid,
+    pub owner: Uuid,
+    /// Whether its bytes were counted (a confirmed document) and must be released.
+    pub was_confirmed: bool,
+    pub deleted_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContentHashed {
+    pub document_id: Uuid,
+    pub owner: Uuid,
+    pub sha256: String,
+    pub hashed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum DocumentEvent {
+    UploadInitiated(UploadInitiated),
+    UploadConfirmed(UploadConfirmed),
+    UploadExpired(UploadExpired),
+    DocumentRenamed(DocumentRenamed),
+    DocumentDeleted(DocumentDeleted),
+    ContentHashed(ContentHashed),
+}
+
+impl DomainEvent for DocumentEvent {
+    fn event_type(&self) -> &'static str {
+        match self {
+            DocumentEvent::UploadInitiated(_) => "UploadInitiated",
+            DocumentEvent::UploadConfirmed(_) => "UploadConfirmed",
+            DocumentEvent::UploadExpired(_) => "UploadExpired",
+            DocumentEvent::DocumentRenamed(_) => "DocumentRenamed",
+            DocumentEvent::DocumentDeleted(_) => "DocumentDeleted",
+            DocumentEvent::ContentHashed(_) => "ContentHashed",
+        }
+    }
+
+    fn event_version(&self) -> &'static str {
+        "1.0"
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DocumentError {
+    #[error("the document exists already")]
+    AlreadyExists,
+    /// No such document, or not the caller's: the same answer (DOC-7).
+    #[error("no such document")]
+    NotFound,
+    #[error("the upload is not waiting for confirmation")]
+    NotPending,
+    #[error("the upload has not expired yet")]
+    NotExpiredYet,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    document_id: Option<Uuid>,
+    owner: Option<Uuid>,
+    status: Option<DocumentStatus>,
+    size: Option<u64>,
+    expires_at: Option<DateTime<Utc>>,
+    storage_key: Option<String>,
+}
+
+impl Document {
+    pub fn owner(&self) -> Option<Uuid> {
+        self.owner
+    }
+
+    pub fn status(&self) -> Option<DocumentStatus> {
+        self.status
+    }
+
+    pub fn storage_key(&self) -> Option<&str> {
+        self.storage_key.as_deref()
+    }
+
+    pub fn size(&self) -> Option<u64> {
+        self.size
+    }
+
+    /// Whether `by` may see and change it: its owner, while it is not gone.
+    fn visible_to(&self, by: Uuid) -> bool {
+        self.owner == Some(by)
+            && matches!(
+                self.status,
+                Some(DocumentStatus::Pending | DocumentStatus::Confirmed)
+            )
+    }
+}
+
+impl Aggregate for Document {
+    const TYPE: &'static str = "document";
+    type Command = DocumentCommand;
+    type Event = DocumentEvent;
+    type Error = DocumentError;
+    type Services = ();
+
+    fn handle(
+        &self,
+        command: DocumentCommand,
+        _: &(),
+    ) -> Result<Vec<DocumentEvent>, DocumentError> {
+        let (Some(document_id), Some(owner)) = (self.document_id, self.owner) else {
+            return match command {
+                DocumentCommand::Initiate(i) => {
+                    Ok(vec![DocumentEvent::UploadInitiated(UploadInitiated {
+                        document_id: i.document_id,
+                        owner: i.owner,
+                        filename: i.filename,
+                        declared_kind: i.declared_kind,
+                        declared_size: i.declared_size,
+                        storage_key: i.storage_key,
+                        expires_at: i.expires_at,
+                        initiated_at: i.at,
+                    })])
+                }
+                _ => Err(DocumentError::NotFound),
+            };
+        };
+        match command {
+            DocumentCommand::Initiate(_) => Err(DocumentError::AlreadyExists),
+            DocumentCommand::Confirm { by, size, kind, at } => {
+                if !self.visible_to(by) {
+                    return Err(DocumentError::NotFound);
+                }
+                match self.status {
+                    Some(DocumentStatus::Confirmed) if self.size == Some(size) => Ok(Vec::new()),
+                    Some(DocumentStatus::Pending) => {
+                        Ok(vec![DocumentEvent::UploadConfirmed(UploadConfirmed {
+                            document_id,
+                            owner,
+                            size,
+                            kind,
+                            confirmed_at: at,
+                        })])
+                    }
+                    _ => Err(DocumentError::NotPending),
+                }
+            }
+            DocumentCommand::Expire { at } => {
+                if self.status != Some(DocumentStatus::Pending) {
+                    return Err(DocumentError::NotPending);
+                }
+                if self.expires_at.is_some_and(|expires| at < expires) {
+                    return Err(DocumentError::NotExpiredYet);
+                }
+                Ok(vec![DocumentEvent::UploadExpired(UploadExpired {
+                    document_id,
+                    owner,
+                    expired_at: at,
+                })])
+            }
+            DocumentCommand::Rename { by, filename, at } => {
+                if !self.visible_to(by) {
+                    return Err(DocumentError::NotFound);
+                }
+                Ok(vec![DocumentEvent::DocumentRenamed(DocumentRenamed {
+                    document_id,
+                    owner,
+                    filename,
+                    renamed_at: at,
+                })])
+            }
+            DocumentCommand::Delete { by, at } => {
+                if !self.visible_to(by) {
+                    return Err(DocumentError::NotFound);
+                }
+                Ok(vec![DocumentEvent::DocumentDeleted(DocumentDeleted {
+                    document_id,
+                    owner,
+                    was_confirmed: self.status == Some(DocumentStatus::Confirmed),
+                    deleted_at: at,
+                })])
+            }
+            DocumentCommand::RecordHash { sha256, at } => {
+                if self.status != Some(DocumentStatus::Confirmed) {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![DocumentEvent::ContentHashed(ContentHashed {
+                    document_id,
+                    owner,
+                    sha256,
+                    hashed_at: at,
+                })])
+            }
+        }
+    }
+
+    fn apply(&mut self, event: DocumentEvent) {
+        match event {
+            DocumentEvent::UploadInitiated(e) => {
+                self.document_id = Some(e.document_id);
+                self.owner = Some(e.owner);
+                self.status = Some(DocumentStatus::Pending);
+                self.expires_at = Some(e.expires_at);
+                self.storage_key = Some(e.storage_key);
+            }
+            DocumentEvent::UploadConfirmed(e) => {
+                self.status = Some(DocumentStatus::Confirmed);
+                self.size = Some(e.size);
+            }
+            DocumentEvent::UploadExpired(_) => self.status = Some(DocumentStatus::Expired),
+            DocumentEvent::DocumentDeleted(_) => self.status = Some(DocumentStatus::Deleted),
+            DocumentEvent::DocumentRenamed(_) | DocumentEvent::ContentHashed(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::AggregateTest;
+    use chrono::{Duration, TimeZone};
+
+    const OWNER: Uuid = Uuid::from_u128(1);
+    const STRANGER: Uuid = Uuid::from_u128(2);
+    const DOC: Uuid = Uuid::from_u128(9);
+
+    fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap()
+    }
+
+    fn name(text: &str) -> Sealed {
+        Sealed::from_envelope(format!("v1.bm9uY2U.{text}"))
+    }
+
+    fn initiated() -> DocumentEvent {
+        DocumentEvent::UploadInitiated(UploadInitiated {
+            document_id: DOC,
+            owner: OWNER,
+            filename: name("YQ"),
+            declared_kind: DocumentKind::Pdf,
+            declared_size: 1000,
+            storage_key: format!("{OWNER}/{DOC}/k.pdf"),
+            expires_at: at() + Duration::hours(1),
+            initiated_at: at(),
+        })
+    }
+
+    fn confirmed(size: u64) -> DocumentEvent {
+        DocumentEvent::UploadConfirmed(UploadConfirmed {
+            document_id: DOC,
+            owner: OWNER,
+            size,
+            kind: DocumentKind::Pdf,
+            confirmed_at: at(),
+        })
+    }
+
+    fn confirm(by: Uuid, size: u64) -> DocumentCommand {
+        DocumentCommand::Confirm {
+            by,
+            size,
+            kind: DocumentKind::Pdf,
+            at: at(),
+        }
+    }
+
+    #[test]
+    fn an_upload_is_confirmed_once_and_a_repeat_changes_nothing() {
+        AggregateTest::<Document>::with(())
+            .given(vec![initiated()])
+            .when(confirm(OWNER, 1234))
+            .then_expect_events(vec![confirmed(1234)]);
+        AggregateTest::<Document>::with(())
+            .given(vec![initiated(), confirmed(1234)])
+            .when(confirm(OWNER, 1234))
+            .then_expect_events(vec![]);
+    }
+
+    #[test]
+    fn someone_elses_document_does_not_exist_for_them() {
+        for command in [
+            confirm(STRANGER, 1),
+            DocumentCommand::Rename {
+                by: STRANGER,
+                filename: name("Yg"),
+                at: at(),
+            },
+            DocumentCommand::Delete {
+                by: STRANGER,
+                at: at(),
+            },
+        ] {
+            AggregateTest::<Document>::with(())
+                .given(vec![initiated(), confirmed(5)])
+                .when(command)
+                .then_expect_error(DocumentError::NotFound);
+        }
+    }
+
+    #[test]
+    fn a_pending_upload_expires_only_after_its_time() {
+        AggregateTest::<Document>::with(())
+            .given(vec![initiated()])
+            .when(DocumentCommand::Expire {
+                at: at() + Duration::minutes(59),
+            })
+            .then_expect_error(DocumentError::NotExpiredYet);
+        let later = at() + Duration::hours(1);
+        AggregateTest::<Document>::with(())
+            .given(vec![initiated()])
+            .when(DocumentCommand::Expire { at: later })
+            .then_expect_events(vec![DocumentEvent::UploadExpired(UploadExpired {
+                document_id: DOC,
+                owner: OWNER,
+                expired_at: later,
+            })]);
+        AggregateTest::<Document>::with(())
+            .given(vec![initiated(), confirmed(5)])
+            .when(DocumentCommand::Expire { at: later })
+            .then_expect_error(DocumentError::NotPending);
+    }
+
+    #[test]
+    fn deleting_says_whether_bytes_were_counted_and_then_it_is_gone() {
+        let deleted = |was_confirmed| {
+            DocumentEvent::DocumentDeleted(DocumentDeleted {
+                document_id: DOC,
+                owner: OWNER,
+                was_confirmed,
+                deleted_at: at(),
+            })
+        };
+        let delete = DocumentCommand::Delete {
+            by: OWNER,
+            at: at(),
+        };
+        AggregateTest::<Document>::with(())
+            .given(vec![initiated(), confirmed(5)])
+            .when(delete.clone())
+            .then_expect_events(vec![deleted(true)]);
+        AggregateTest::<Document>::with(())
+            .given(vec![initiated()])
+            .when(delete.clone())
+            .then_expect_events(vec![deleted(false)]);
+        AggregateTest::<Document>::with(())
+            .given(vec![initiated(), confirmed(5), deleted(true)])
+            .when(delete)
+            .then_expect_error(DocumentError::NotFound);
+    }
+
+    #[test]
+    fn an_expired_upload_cannot_be_confirmed() {
+        AggregateTest::<Document>::with(())
+            .given(vec![
+                initiated(),
+                DocumentEvent::UploadExpired(UploadExpired {
+                    document_id: DOC,
+                    owner: OWNER,
+                    expired_at: at(),
+                }),
+            ])
+            .when(confirm(OWNER, 5))
+            .then_expect_error(DocumentError::NotFound);
+    }
+
+    #[test]
+    fn a_hash_is_recorded_for_confirmed_content_only() {
+        let hash = DocumentCommand::RecordHash {
+            sha256: "ab".repeat(32),
+            at: at(),
+        };
+        AggregateTest::<Document>::with(())
+            .given(vec![initiated()])
+            .when(hash.clone())
+            .then_expect_events(vec![]);
+        AggregateTest::<Document>::with(())
+            .given(vec![initiated(), confirmed(5)])
+            .when(hash)
+            .then_expect_events(vec![DocumentEvent::ContentHashed(ContentHashed {
+                document_id: DOC,
+                owner: OWNER,
+                sha256: "ab".repeat(32),
+                hashed_at: at(),
+            })]);
+    }
+}
