@@ -1,0 +1,6 @@
+//! Document bytes: where they live and what they must look like.
+//!
+//! - [`content`]: the checks a confirmed upload passes (SECURITY 21, 26): its kind is
+//!   decided by its bytes, never by its name or declared type alone.
+
+pub mod content;
