@@ -2,5 +2,9 @@
 //!
 //! - [`content`]: the checks a confirmed upload passes (SECURITY 21, 26): its kind is
 //!   decided by its bytes, never by its name or declared type alone.
+//! - [`key`]: object keys, chosen by the server and checked when they come back.
 
 pub mod content;
+pub mod key;
+
+pub use key::ObjectKey;
