@@ -1,0 +1,344 @@
+//! The embedded default store (OPS-7): objects as files under a directory, written
+//! through upload URLs the API signs, so the browser still PUTs bytes in one step of its
+//! own, checked as strictly as S3 checks its presigned URLs: an HMAC over key, length,
+//! content type and expiry; expiry against the server's clock; a single use (an object
+//! is written once); and a length cap enforced while the body streams in, chunked bodies
+//! included.
+
+use crate::ObjectKey;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+use tokio::io::AsyncWriteExt;
+use zeroize::Zeroizing;
+
+#[derive(Debug, Error)]
+pub enum LocalError {
+    /// The signature, key or parameters do not match (as S3: 403).
+    #[error("the upload link is not valid")]
+    BadSignature,
+    #[error("the upload link has expired")]
+    Expired,
+    /// The object exists already: a link works once.
+    #[error("this upload link was used already")]
+    AlreadyUsed,
+    #[error("the body is {actual} bytes, the link allows exactly {allowed}")]
+    WrongLength { allowed: u64, actual: u64 },
+    #[error("storage failure: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What a signed upload link allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadGrant {
+    pub key: ObjectKey,
+    pub length: u64,
+    pub content_type: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl UploadGrant {
+    fn message(&self) -> String {
+        format!(
+            "docuvault-local-upload\n{}\n{}\n{}\n{}",
+            self.key,
+            self.length,
+            self.content_type,
+            self.expires_at.timestamp()
+        )
+    }
+}
+
+#[derive(Clone)]
+pub struct LocalDisk {
+    root: PathBuf,
+    signing_key: Zeroizing<[u8; 32]>,
+}
+
+impl LocalDisk {
+    /// Objects under `root`; upload links signed with `signing_key` (derived from the
+    /// master secret, so every API instance agrees).
+    pub fn new(root: impl Into<PathBuf>, signing_key: Zeroizing<[u8; 32]>) -> Self {
+        Self {
+            root: root.into(),
+            signing_key,
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn mac(&self, grant: &UploadGrant) -> Hmac<Sha256> {
+        // HMAC takes keys of any length.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.signing_key.as_ref())
+            .unwrap_or_else(|_| unreachable_key());
+        mac.update(grant.message().as_bytes());
+        mac
+    }
+
+    /// The signature of `grant`, for the upload link's query.
+    pub fn sign(&self, grant: &UploadGrant) -> String {
+        URL_SAFE_NO_PAD.encode(self.mac(grant).finalize().into_bytes())
+    }
+
+    /// Checks a link's parameters against its signature and the clock.
+    pub fn verify(
+        &self,
+        grant: &UploadGrant,
+        signature: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), LocalError> {
+        let Ok(raw) = URL_SAFE_NO_PAD.decode(signature) else {
+            return Err(LocalError::BadSignature);
+        };
+        self.mac(grant)
+            .verify_slice(&raw)
+            .map_err(|_| LocalError::BadSignature)?;
+        if now >= grant.expires_at {
+            return Err(LocalError::Expired);
+        }
+        Ok(())
+    }
+
+    fn path_of(&self, key: &ObjectKey) -> PathBuf {
+        // Keys are checked to be three UUID-shaped segments: no component can escape.
+        self.root.join(key.as_str())
+    }
+
+    /// Writes the body of a verified upload: at most `grant.length` bytes are accepted
+    /// as they arrive, exactly that many must arrive, and an object is written once. A
+    /// refused body leaves nothing behind.
+    pub async fn write<S, E>(&self, grant: &UploadGrant, mut body: S) -> Result<u64, LocalError>
+    where
+        S: futures_core::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let path = self.path_of(&grant.key);
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        let partial = path.with_extension("part");
+        let mut file = match tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&partial)
+            .await
+        {
+            Ok(file) => file,
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(LocalError::AlreadyUsed)
+            }
+            Err(error) => return Err(error.into()),
+        };
+        if tokio::fs::try_exists(&path).await? {
+            let _ = tokio::fs::remove_file(&partial).await;
+            return Err(LocalError::AlreadyUsed);
+        }
+        let result = async {
+            let mut written: u64 = 0;
+            while let Some(chunk) = next(&mut body).await {
+                let chunk = chunk.map_err(|error| std::io::Error::other(error.to_string()))?;
+                written += chunk.len() as u64;
+                if written > grant.length {
+                    return Err(LocalError::WrongLength {
+                        allowed: grant.length,
+                        actual: written,
+                    });
+                }
+                file.write_all(&chunk).await?;
+            }
+            if written != grant.length {
+                return Err(LocalError::WrongLength {
+                    allowed: grant.length,
+                    actual: written,
+                });
+            }
+            file.sync_all().await?;
+            Ok(written)
+        }
+        .await;
+        match result {
+            Ok(written) => {
+                tokio::fs::rename(&partial, &path).await?;
+                Ok(written)
+            }
+            Err(error) => {
+                let _ = tokio::fs::remove_file(&partial).await;
+                Err(error)
+            }
+        }
+    }
+
+    /// The stored size of an object, if it exists.
+    pub async fn size(&self, key: &ObjectKey) -> Result<Option<u64>, LocalError> {
+        match tokio::fs::metadata(self.path_of(key)).await {
+            Ok(metadata) => Ok(Some(metadata.len())),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Reads an object whole (content checks read it at confirm).
+    pub async fn read(&self, key: &ObjectKey) -> Result<Option<Vec<u8>>, LocalError> {
+        match tokio::fs::read(self.path_of(key)).await {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Deletes an object; deleting a missing one is not an error.
+    pub async fn delete(&self, key: &ObjectKey) -> Result<(), LocalError> {
+        match tokio::fs::remove_file(self.path_of(key)).await {
+            Ok(()) => Ok(()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+async fn next<S, T>(stream: &mut S) -> Option<T>
+where
+    S: futures_core::Stream<Item = T> + Unpin,
+{
+    std::future::poll_fn(|cx| std::pin::Pin::new(&mut *stream).poll_next(cx)).await
+}
+
+#[allow(clippy::panic)]
+fn unreachable_key() -> Hmac<Sha256> {
+    panic!("HMAC-SHA256 refused a 32-byte key")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+    use domain::document::DocumentKind;
+    use uuid::Uuid;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap()
+    }
+
+    fn disk() -> (LocalDisk, PathBuf) {
+        let root = std::env::temp_dir().join(format!("dv-local-{}", Uuid::new_v4()));
+        (LocalDisk::new(&root, Zeroizing::new([5u8; 32])), root)
+    }
+
+    fn grant(length: u64) -> UploadGrant {
+        UploadGrant {
+            key: ObjectKey::new(Uuid::new_v4(), Uuid::new_v4(), DocumentKind::Text),
+            length,
+            content_type: "text/plain".into(),
+            expires_at: now() + Duration::minutes(10),
+        }
+    }
+
+    fn body(
+        chunks: &[&[u8]],
+    ) -> impl futures_core::Stream<Item = Result<bytes::Bytes, String>> + Unpin {
+        let items: Vec<Result<bytes::Bytes, String>> = chunks
+            .iter()
+            .map(|chunk| Ok(bytes::Bytes::copy_from_slice(chunk)))
+            .collect();
+        Chunks(items.into_iter())
+    }
+
+    struct Chunks(std::vec::IntoIter<Result<bytes::Bytes, String>>);
+
+    impl futures_core::Stream for Chunks {
+        type Item = Result<bytes::Bytes, String>;
+        fn poll_next(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Self::Item>> {
+            std::task::Poll::Ready(self.0.next())
+        }
+    }
+
+    #[test]
+    fn a_signature_covers_key_length_type_and_expiry() {
+        let (disk, _) = disk();
+        let good = grant(5);
+        let signature = disk.sign(&good);
+        assert!(disk.verify(&good, &signature, now()).is_ok());
+        let tampered = [
+            UploadGrant {
+                length: 6,
+                ..good.clone()
+            },
+            UploadGrant {
+                content_type: "text/html".into(),
+                ..good.clone()
+            },
+            UploadGrant {
+                key: ObjectKey::new(Uuid::new_v4(), Uuid::new_v4(), DocumentKind::Text),
+                ..good.clone()
+            },
+            UploadGrant {
+                expires_at: good.expires_at + Duration::hours(1),
+                ..good.clone()
+            },
+        ];
+        for other in tampered {
+            assert!(matches!(
+                disk.verify(&other, &signature, now()),
+                Err(LocalError::BadSignature)
+            ));
+        }
+        assert!(matches!(
+            disk.verify(&good, "not-base64!", now()),
+            Err(LocalError::BadSignature)
+        ));
+        assert!(matches!(
+            disk.verify(&good, &signature, good.expires_at),
+            Err(LocalError::Expired)
+        ));
+    }
+
+    #[tokio::test]
+    async fn bodies_are_written_once_at_exactly_their_length() {
+        let (disk, root) = disk();
+        let exact = grant(5);
+        assert_eq!(disk.write(&exact, body(&[b"he", b"llo"])).await.unwrap(), 5);
+        assert_eq!(disk.size(&exact.key).await.unwrap(), Some(5));
+        assert_eq!(
+            disk.read(&exact.key).await.unwrap(),
+            Some(b"hello".to_vec())
+        );
+        assert!(matches!(
+            disk.write(&exact, body(&[b"hello"])).await,
+            Err(LocalError::AlreadyUsed)
+        ));
+
+        let long = grant(3);
+        assert!(matches!(
+            disk.write(&long, body(&[b"ab", b"cd"])).await,
+            Err(LocalError::WrongLength {
+                allowed: 3,
+                actual: 4
+            })
+        ));
+        let short = grant(10);
+        assert!(matches!(
+            disk.write(&short, body(&[b"abc"])).await,
+            Err(LocalError::WrongLength {
+                allowed: 10,
+                actual: 3
+            })
+        ));
+        for refused in [&long, &short] {
+            assert_eq!(disk.size(&refused.key).await.unwrap(), None);
+        }
+
+        disk.delete(&exact.key).await.unwrap();
+        disk.delete(&exact.key).await.unwrap();
+        assert_eq!(disk.size(&exact.key).await.unwrap(), None);
+        let _ = std::fs::remove_dir_all(root);
+    }
+}
