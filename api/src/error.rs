@@ -105,6 +105,13 @@ impl ApiError {
         Self::Internal(error.to_string())
     }
 
+    /// A 429 telling the client to wait `wait` (rounded up to whole seconds).
+    pub fn throttled(wait: chrono::Duration) -> Self {
+        Self::Throttled {
+            retry_after_seconds: wait.num_seconds() + 1,
+        }
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, String) {
         match self {
             ApiError::InvalidInput { .. } => (

@@ -157,17 +157,7 @@ impl Accounts {
             return Ok(None);
         };
         let lookup = self.keys.master().email_lookup(email.as_str());
-        let user_id: Option<Uuid> =
-            sqlx::query_scalar("select user_id from email_reservations where email_lookup = $1")
-                .bind(lookup)
-                .fetch_optional(self.store.pool())
-                .await
-                .map_err(internal)?;
-        let Some(user_id) = user_id else {
-            return Ok(None);
-        };
-        let user: User = self.store.load(&user_id.to_string()).await?;
-        Ok(user.is_registered().then_some((user_id, user)))
+        Ok(crate::directory::account_with(&self.store, &lookup).await?)
     }
 
     /// The account's own email address, opened (None once erased).
@@ -194,14 +184,10 @@ impl Accounts {
     ) -> Result<Option<EmailLink>, AccountError> {
         let now = self.clock.now();
         let mut tx = self.store.pool().begin().await.map_err(internal)?;
-        // Concurrent requests for one account queue here, so the spacing holds.
-        email_tokens::lock(&mut tx, user_id, purpose)
+        if email_tokens::issued_within(&mut tx, user_id, purpose, now, self.links.spacing)
             .await
-            .map_err(internal)?;
-        let last = email_tokens::last_issued(&mut *tx, user_id, purpose)
-            .await
-            .map_err(internal)?;
-        if last.is_some_and(|last| now - last < self.links.spacing) {
+            .map_err(internal)?
+        {
             return Ok(None);
         }
         let token = email_tokens::issue(&mut tx, user_id, purpose, now, lifetime)
@@ -299,13 +285,10 @@ impl Accounts {
             return Ok(EmailChange::Nothing);
         }
         let lookup = self.keys.master().email_lookup(email.as_str());
-        let taken: bool = sqlx::query_scalar(
-            "select exists (select 1 from email_reservations where email_lookup = $1)",
-        )
-        .bind(&lookup)
-        .fetch_one(self.store.pool())
-        .await
-        .map_err(internal)?;
+        let taken = crate::directory::holder_of(self.store.pool(), &lookup)
+            .await
+            .map_err(internal)?
+            .is_some();
         if taken {
             return Ok(EmailChange::Taken {
                 new_email: email.as_str().to_owned(),
@@ -330,13 +313,16 @@ impl Accounts {
         };
         let now = self.clock.now();
         let mut tx = self.store.pool().begin().await.map_err(internal)?;
-        email_tokens::lock(&mut tx, user_id, Purpose::ChangeEmail)
-            .await
-            .map_err(internal)?;
-        let last = email_tokens::last_issued(&mut *tx, user_id, Purpose::ChangeEmail)
-            .await
-            .map_err(internal)?;
-        if last.is_some_and(|last| now - last < self.links.spacing) {
+        if email_tokens::issued_within(
+            &mut tx,
+            user_id,
+            Purpose::ChangeEmail,
+            now,
+            self.links.spacing,
+        )
+        .await
+        .map_err(internal)?
+        {
             return Ok(EmailChange::Nothing);
         }
         let token =

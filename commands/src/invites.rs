@@ -113,13 +113,10 @@ impl Invites {
         let email = Email::parse(email).map_err(|_| InviteError::BadEmail)?;
         let lookup = self.keys.master().email_lookup(email.as_str());
         let now = self.clock.now();
-        let taken: bool = sqlx::query_scalar(
-            "select exists (select 1 from email_reservations where email_lookup = $1)",
-        )
-        .bind(&lookup)
-        .fetch_one(self.store.pool())
-        .await
-        .map_err(internal)?;
+        let taken = crate::directory::holder_of(self.store.pool(), &lookup)
+            .await
+            .map_err(internal)?
+            .is_some();
         if taken {
             return Err(InviteError::AlreadyRegistered);
         }

@@ -8,6 +8,7 @@
 pub mod accounts;
 mod adapter;
 pub mod auth;
+pub mod directory;
 mod error;
 pub mod facts;
 pub mod invites;

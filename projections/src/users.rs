@@ -185,6 +185,26 @@ async fn apply_change(
 }
 
 impl UsersModel {
+    /// The data keys of `owners` (the shredded are absent). A key that does not unwrap
+    /// poisons the event at `position`; a database failure is the system's.
+    async fn keys_of(
+        &self,
+        connection: &mut PgConnection,
+        owners: &[Uuid],
+        position: i64,
+    ) -> Result<std::collections::HashMap<Uuid, crypto::DataKey>, ApplyError> {
+        self.keys
+            .find_many_on(connection, owners)
+            .await
+            .map_err(|error| match error {
+                crypto::KeyRingError::Database(sql) => ApplyError::Database(sql),
+                wrong_key => ApplyError::Poison {
+                    position,
+                    reason: wrong_key.to_string(),
+                },
+            })
+    }
+
     /// Applies an event whose value is sealed: the display name, or a changed email.
     async fn apply_sealed(
         &self,
@@ -211,16 +231,8 @@ impl UsersModel {
             _ => return Ok(()),
         };
         let key = self
-            .keys
-            .find_many_on(&mut *connection, &[user_id])
-            .await
-            .map_err(|error| match error {
-                crypto::KeyRingError::Database(sql) => ApplyError::Database(sql),
-                other => ApplyError::Poison {
-                    position,
-                    reason: other.to_string(),
-                },
-            })?
+            .keys_of(&mut *connection, &[user_id], position)
+            .await?
             .remove(&user_id);
         let value = match (sealed, key) {
             (Some(sealed), Some(key)) => {
@@ -255,16 +267,8 @@ impl UsersModel {
         };
         let owners: Vec<Uuid> = registrations.iter().map(|(r, _)| r.user_id).collect();
         let keys = self
-            .keys
-            .find_many_on(&mut *connection, &owners)
-            .await
-            .map_err(|error| match error {
-                crypto::KeyRingError::Database(sql) => ApplyError::Database(sql),
-                wrong_key => ApplyError::Poison {
-                    position: first_position,
-                    reason: wrong_key.to_string(),
-                },
-            })?;
+            .keys_of(&mut *connection, &owners, first_position)
+            .await?;
         let mut columns = UserColumns::with_capacity(registrations.len());
         for (registered, position) in registrations {
             let email = match keys.get(&registered.user_id) {

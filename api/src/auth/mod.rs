@@ -6,6 +6,7 @@ pub mod client;
 pub mod cookie;
 pub mod csrf;
 pub mod reauth;
+pub mod throttling;
 pub mod tokens;
 
 pub use authenticated::{Admin, Authenticated};

@@ -24,9 +24,7 @@ pub async fn confirm_password(
             SignInError::InvalidCredentials => ApiError::InvalidInput {
                 fields: BTreeMap::from([("password", "That is not your password.".to_owned())]),
             },
-            SignInError::Throttled(wait) => ApiError::Throttled {
-                retry_after_seconds: wait.num_seconds() + 1,
-            },
+            SignInError::Throttled(wait) => ApiError::throttled(wait),
             other => ApiError::internal(other),
         })
 }

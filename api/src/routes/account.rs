@@ -35,25 +35,14 @@ pub struct Me {
     )
 )]
 pub async fn me(State(state): State<AppState>, who: Authenticated) -> Result<Json<Me>, ApiError> {
-    let user: User = state
-        .store
-        .load(&who.user_id.to_string())
-        .await
-        .map_err(ApiError::internal)?;
+    let OwnAccount {
+        user,
+        email,
+        display_name,
+    } = OwnAccount::load(&state, who.user_id).await?;
     let (Some(handle), Some(role)) = (user.handle(), user.role()) else {
         return Err(ApiError::Unauthorized);
     };
-    let key = state
-        .keys
-        .find(who.user_id)
-        .await
-        .map_err(ApiError::internal)?;
-    let open = |field: &str, sealed: Option<&domain::Sealed>| match (&key, sealed) {
-        (Some(key), Some(sealed)) => key.open_text(who.user_id, field, sealed).ok(),
-        _ => None,
-    };
-    let email = open(sealed_fields::EMAIL, user.email());
-    let display_name = open(sealed_fields::DISPLAY_NAME, user.display_name());
     Ok(Json(Me {
         user_id: who.user_id,
         handle: handle.as_str().to_owned(),
@@ -67,6 +56,36 @@ pub async fn me(State(state): State<AppState>, who: Authenticated) -> Result<Jso
             .await
             .map_err(ApiError::internal)?,
     }))
+}
+
+/// A person's own account as the write side holds it, with its sealed fields opened (`None`
+/// once the data key is gone).
+pub(crate) struct OwnAccount {
+    pub user: User,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+}
+
+impl OwnAccount {
+    pub(crate) async fn load(state: &AppState, user_id: Uuid) -> Result<Self, ApiError> {
+        let user: User = state
+            .store
+            .load(&user_id.to_string())
+            .await
+            .map_err(ApiError::internal)?;
+        let key = state.keys.find(user_id).await.map_err(ApiError::internal)?;
+        let open = |field: &str, sealed: Option<&domain::Sealed>| match (&key, sealed) {
+            (Some(key), Some(sealed)) => key.open_text(user_id, field, sealed).ok(),
+            _ => None,
+        };
+        let email = open(sealed_fields::EMAIL, user.email());
+        let display_name = open(sealed_fields::DISPLAY_NAME, user.display_name());
+        Ok(Self {
+            user,
+            email,
+            display_name,
+        })
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -218,9 +237,7 @@ pub async fn change_password(
                 field("current_password", "That is not your password.".into())
             }
             AccountError::WeakPassword(problem) => field("new_password", problem.to_string()),
-            AccountError::Throttled(wait) => ApiError::Throttled {
-                retry_after_seconds: wait.num_seconds() + 1,
-            },
+            AccountError::Throttled(wait) => ApiError::throttled(wait),
             AccountError::Conflict => ApiError::Conflict,
             other => ApiError::internal(other),
         })?;

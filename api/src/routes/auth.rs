@@ -79,22 +79,11 @@ pub async fn register(
     ApiJson(request): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<RegisterResponse>), ApiError> {
     // Each registration may send an email: a client address gets a few an hour (AUTH-7).
-    let bucket = commands::auth::throttle::Bucket::registrations(client.address);
-    let throttle = state.sign_ins.throttle();
-    let now = state.clock.now();
-    if let Some(wait) = throttle
-        .retry_after(std::slice::from_ref(&bucket), now)
-        .await
-        .map_err(ApiError::internal)?
-    {
-        return Err(ApiError::Throttled {
-            retry_after_seconds: wait.num_seconds() + 1,
-        });
-    }
-    throttle
-        .fail_alone(&bucket, now)
-        .await
-        .map_err(ApiError::internal)?;
+    let bucket = [commands::auth::throttle::Bucket::registrations(
+        client.address,
+    )];
+    crate::auth::throttling::held_back(&state, &bucket).await?;
+    crate::auth::throttling::count(&state, &bucket).await?;
     let meta = correlation.meta("anonymous");
     let grant = match request.invite.as_deref() {
         Some(token) => Some(

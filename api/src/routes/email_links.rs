@@ -3,6 +3,7 @@
 //! Requests that name an address always get the same reply; link checks are throttled
 //! per client address and per link.
 
+use crate::auth::throttling::{count, held_back};
 use crate::auth::Client;
 use crate::extract::{ApiJson, Correlation};
 use crate::{notify, ApiError, AppState};
@@ -46,41 +47,25 @@ pub const RESEND_ACCEPTED: &str =
 pub const RESET_ACCEPTED: &str =
     "If that address has an account, we sent it a link to reset the password.";
 
-/// Throttles guesses at links: per client address, and per link (its hash).
-async fn held_back(state: &AppState, buckets: &[Bucket]) -> Result<(), ApiError> {
-    match state
-        .sign_ins
-        .throttle()
-        .retry_after(buckets, state.clock.now())
-        .await
-        .map_err(ApiError::internal)?
-    {
-        Some(wait) => Err(ApiError::Throttled {
-            retry_after_seconds: wait.num_seconds() + 1,
-        }),
-        None => Ok(()),
-    }
-}
-
-async fn count_failure(state: &AppState, buckets: &[Bucket]) -> Result<(), ApiError> {
-    for bucket in buckets {
-        state
-            .sign_ins
-            .throttle()
-            .fail_alone(bucket, state.clock.now())
-            .await
-            .map_err(ApiError::internal)?;
-    }
-    Ok(())
-}
-
-fn link_buckets(client: &Client, token: &str) -> [Bucket; 2] {
+/// Spends a link under its throttle (per client address and per link): refused while
+/// held back; an invalid link counts in both and answers `invalid_link`. Other errors
+/// are the caller's to answer.
+async fn spend_link<T>(
+    state: &AppState,
+    client: &Client,
+    token: &str,
+    spend: impl std::future::Future<Output = Result<T, AccountError>>,
+) -> Result<Result<T, AccountError>, ApiError> {
     let digest = hex::encode(&Sha256::digest(token.as_bytes())[..8]);
-    [Bucket::address(client.address), Bucket::token(&digest)]
-}
-
-fn invalid_link() -> ApiError {
-    ApiError::InvalidLink
+    let buckets = [Bucket::address(client.address), Bucket::token(&digest)];
+    held_back(state, &buckets).await?;
+    match spend.await {
+        Err(AccountError::InvalidToken) => {
+            count(state, &buckets).await?;
+            Err(ApiError::InvalidLink)
+        }
+        outcome => Ok(outcome),
+    }
 }
 
 /// Confirm an email address with the link's token.
@@ -99,20 +84,12 @@ pub async fn verify_email(
     correlation: Correlation,
     ApiJson(request): ApiJson<TokenRequest>,
 ) -> Result<Json<Message>, ApiError> {
-    let buckets = link_buckets(&client, &request.token);
-    held_back(&state, &buckets).await?;
-    match state
-        .accounts
-        .verify_email(&request.token, &correlation.meta("anonymous"))
-        .await
-    {
+    let meta = correlation.meta("anonymous");
+    let spend = state.accounts.verify_email(&request.token, &meta);
+    match spend_link(&state, &client, &request.token, spend).await? {
         Ok(_) => Ok(Json(Message {
             message: "Your email address is confirmed. You can sign in now.",
         })),
-        Err(AccountError::InvalidToken) => {
-            count_failure(&state, &buckets).await?;
-            Err(invalid_link())
-        }
         Err(other) => Err(ApiError::internal(other)),
     }
 }
@@ -197,17 +174,11 @@ pub async fn confirm_reset(
     correlation: Correlation,
     ApiJson(request): ApiJson<ResetRequest>,
 ) -> Result<Json<Message>, ApiError> {
-    let buckets = link_buckets(&client, &request.token);
-    held_back(&state, &buckets).await?;
-    match state
+    let meta = correlation.meta("anonymous");
+    let spend = state
         .accounts
-        .reset_password(
-            &request.token,
-            &request.new_password,
-            &correlation.meta("anonymous"),
-        )
-        .await
-    {
+        .reset_password(&request.token, &request.new_password, &meta);
+    match spend_link(&state, &client, &request.token, spend).await? {
         Ok((user_id, email)) => {
             if let Some(email) = email {
                 notify::password_changed(&state, user_id, &email);
@@ -215,10 +186,6 @@ pub async fn confirm_reset(
             Ok(Json(Message {
                 message: "Your password is changed and every session was signed out. Sign in with the new one.",
             }))
-        }
-        Err(AccountError::InvalidToken) => {
-            count_failure(&state, &buckets).await?;
-            Err(invalid_link())
         }
         Err(AccountError::WeakPassword(problem)) => Err(ApiError::InvalidInput {
             fields: BTreeMap::from([("new_password", problem.to_string())]),
@@ -303,13 +270,9 @@ pub async fn confirm_email_change(
     correlation: Correlation,
     ApiJson(request): ApiJson<TokenRequest>,
 ) -> Result<Json<Message>, ApiError> {
-    let buckets = link_buckets(&client, &request.token);
-    held_back(&state, &buckets).await?;
-    match state
-        .accounts
-        .confirm_email_change(&request.token, &correlation.meta("anonymous"))
-        .await
-    {
+    let meta = correlation.meta("anonymous");
+    let spend = state.accounts.confirm_email_change(&request.token, &meta);
+    match spend_link(&state, &client, &request.token, spend).await? {
         Ok((user_id, old, new)) => {
             if let Some(old) = old {
                 notify::email_changed(&state, user_id, &old, &new);
@@ -317,10 +280,6 @@ pub async fn confirm_email_change(
             Ok(Json(Message {
                 message: "Your account now uses the new address.",
             }))
-        }
-        Err(AccountError::InvalidToken) => {
-            count_failure(&state, &buckets).await?;
-            Err(invalid_link())
         }
         Err(AccountError::EmailTaken) => Err(ApiError::StateConflict {
             code: "email_taken",

@@ -10,7 +10,7 @@ use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use commands::accounts::AccountError;
-use domain::user::{sealed_fields, User, UserError};
+use domain::user::UserError;
 use projections::audit::{queries as audit, AuditFilter};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -159,28 +159,19 @@ pub async fn export(
     State(state): State<AppState>,
     who: Authenticated,
 ) -> Result<Response, ApiError> {
-    let user: User = state
-        .store
-        .load(&who.user_id.to_string())
-        .await
-        .map_err(ApiError::internal)?;
-    let key = state
-        .keys
-        .find(who.user_id)
-        .await
-        .map_err(ApiError::internal)?;
-    let open = |field: &str, sealed: Option<&domain::Sealed>| match (&key, sealed) {
-        (Some(key), Some(sealed)) => key.open_text(who.user_id, field, sealed).ok(),
-        _ => None,
-    };
+    let crate::routes::account::OwnAccount {
+        user,
+        email,
+        display_name,
+    } = crate::routes::account::OwnAccount::load(&state, who.user_id).await?;
     let profile = ExportProfile {
         user_id: who.user_id,
         handle: user
             .handle()
             .map(|h| h.as_str().to_owned())
             .unwrap_or_default(),
-        email: open(sealed_fields::EMAIL, user.email()),
-        display_name: open(sealed_fields::DISPLAY_NAME, user.display_name()),
+        email,
+        display_name,
         role: user
             .role()
             .map(|r| r.as_str().to_owned())

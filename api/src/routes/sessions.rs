@@ -5,6 +5,7 @@
 //! logout-all), which all require [`SameOrigin`].
 
 use crate::auth::cookie::{clear_refresh, refresh_from, set_refresh};
+use crate::auth::throttling::{count, held_back};
 use crate::auth::{Client, SameOrigin};
 use crate::extract::{ApiJson, Correlation};
 use crate::{ApiError, AppState};
@@ -114,9 +115,7 @@ pub async fn login(
 fn sign_in_error(error: SignInError) -> ApiError {
     match error {
         SignInError::InvalidCredentials => ApiError::InvalidCredentials,
-        SignInError::Throttled(wait) => ApiError::Throttled {
-            retry_after_seconds: wait.num_seconds() + 1,
-        },
+        SignInError::Throttled(wait) => ApiError::throttled(wait),
         SignInError::Disabled => ApiError::AccountDisabled,
         SignInError::EmailUnverified => ApiError::EmailUnverified,
         SignInError::Internal(detail) => ApiError::Internal(detail),
@@ -249,18 +248,8 @@ pub async fn refresh(
     correlation: Correlation,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let now = state.clock.now();
-    let address = Bucket::address(client.address);
-    let throttle = state.sign_ins.throttle();
-    if let Some(wait) = throttle
-        .retry_after(std::slice::from_ref(&address), now)
-        .await
-        .map_err(ApiError::internal)?
-    {
-        return Err(ApiError::Throttled {
-            retry_after_seconds: wait.num_seconds() + 1,
-        });
-    }
+    let address = [Bucket::address(client.address)];
+    held_back(&state, &address).await?;
     let Some(raw) = refresh_from(&headers) else {
         return Ok(refused(ApiError::Unauthorized));
     };
@@ -272,10 +261,7 @@ pub async fn refresh(
     {
         Ok(session) => signed_in(&state, &session).await,
         Err(RefreshError::Invalid | RefreshError::Reused) => {
-            throttle
-                .fail_alone(&address, now)
-                .await
-                .map_err(ApiError::internal)?;
+            count(&state, &address).await?;
             Ok(refused(ApiError::Unauthorized))
         }
         Err(RefreshError::Database(error)) => Err(ApiError::internal(error)),

@@ -165,30 +165,26 @@ pub async fn peek<'e>(
     .await
 }
 
-/// Serialises the issuing of `purpose` links to `user_id` until the transaction ends.
-pub async fn lock(
+/// Whether a `purpose` link went to `user_id` less than `spacing` ago. Takes a
+/// transaction-scoped lock first, so concurrent requests for one account queue and the
+/// spacing holds for the link the caller then issues in the same transaction.
+pub async fn issued_within(
     tx: &mut Transaction<'_, Postgres>,
     user_id: Uuid,
     purpose: Purpose,
-) -> Result<(), sqlx::Error> {
+    now: DateTime<Utc>,
+    spacing: Duration,
+) -> Result<bool, sqlx::Error> {
     sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 11))")
         .bind(format!("email-link/{user_id}/{}", purpose.as_str()))
         .execute(&mut **tx)
         .await?;
-    Ok(())
-}
-
-/// When the last token of `purpose` was issued to `user_id` (to space out emails).
-pub async fn last_issued<'e>(
-    executor: impl PgExecutor<'e>,
-    user_id: Uuid,
-    purpose: Purpose,
-) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    sqlx::query_scalar(
+    let last: Option<DateTime<Utc>> = sqlx::query_scalar(
         "select max(created_at) from email_tokens where user_id = $1 and purpose = $2",
     )
     .bind(user_id)
     .bind(purpose.as_str())
-    .fetch_one(executor)
-    .await
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(last.is_some_and(|last| now - last < spacing))
 }

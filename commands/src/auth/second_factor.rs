@@ -110,6 +110,19 @@ fn recovery_hash(code: &str) -> Vec<u8> {
     Sha256::digest(normal.as_bytes()).to_vec()
 }
 
+/// Whether `user_id` has a confirmed second factor, through `executor`.
+async fn enabled_on<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    user_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "select exists (select 1 from totp_secrets where user_id = $1 and confirmed_at is not null)",
+    )
+    .bind(user_id)
+    .fetch_one(executor)
+    .await
+}
+
 #[derive(Clone)]
 pub struct SecondFactors {
     pool: PgPool,
@@ -123,12 +136,7 @@ impl SecondFactors {
     }
 
     pub async fn is_enabled(&self, user_id: Uuid) -> Result<bool, sqlx::Error> {
-        sqlx::query_scalar(
-            "select exists (select 1 from totp_secrets where user_id = $1 and confirmed_at is not null)",
-        )
-        .bind(user_id)
-        .fetch_one(&self.pool)
-        .await
+        enabled_on(&self.pool, user_id).await
     }
 
     /// Starts (or restarts) enrolment with a fresh seed; `label` names the account in the
@@ -237,13 +245,7 @@ impl SecondFactors {
             .execute(&mut *tx)
             .await?;
         let Some(seed) = self.seed(&mut tx, user_id, false).await? else {
-            let enabled: bool = sqlx::query_scalar(
-                "select exists (select 1 from totp_secrets where user_id = $1 and confirmed_at is not null)",
-            )
-            .bind(user_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            return Err(if enabled {
+            return Err(if enabled_on(&mut *tx, user_id).await? {
                 SecondFactorError::AlreadyEnabled
             } else {
                 SecondFactorError::NotStarted

@@ -282,21 +282,10 @@ impl SignIns {
     }
 
     async fn account(&self, lookup: &str) -> Result<Option<Account>, SignInError> {
-        let user_id: Option<Uuid> =
-            sqlx::query_scalar("select user_id from email_reservations where email_lookup = $1")
-                .bind(lookup)
-                .fetch_optional(self.store.pool())
-                .await
-                .map_err(internal)?;
-        let Some(user_id) = user_id else {
-            return Ok(None);
-        };
-        let user: User = self
-            .store
-            .load(&user_id.to_string())
+        Ok(crate::directory::account_with(&self.store, lookup)
             .await
-            .map_err(internal)?;
-        Ok(user.is_registered().then_some(Account { user_id, user }))
+            .map_err(internal)?
+            .map(|(user_id, user)| Account { user_id, user }))
     }
 
     async fn verify(
