@@ -157,8 +157,74 @@ pub struct Settings {
     #[arg(long, env = "SESSION_MAX_SECONDS", default_value_t = 2_592_000, value_parser = clap::value_parser!(i64).range(60..=31_536_000))]
     pub session_max_seconds: i64,
 
+    /// Where document bytes live: `local` (files under STORAGE_DIR, the default) or `s3`.
+    #[arg(long, env = "STORAGE_BACKEND", value_enum, default_value_t = StorageBackend::Local)]
+    pub storage_backend: StorageBackend,
+
+    /// The S3 endpoint for S3-compatible services (MinIO, Garage, …); unset for AWS.
+    #[arg(long, env = "S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+
+    #[arg(long, env = "S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+
+    #[arg(long, env = "S3_BUCKET", default_value = "docuvault")]
+    pub s3_bucket: String,
+
+    #[arg(long, env = "S3_ACCESS_KEY_ID", hide_env_values = true)]
+    pub s3_access_key_id: Option<String>,
+
+    #[arg(long, env = "S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: Option<String>,
+
+    /// Address the bucket as a path segment (most self-hosted servers need this).
+    #[arg(long, env = "S3_PATH_STYLE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub s3_path_style: bool,
+
+    /// Create the bucket at start when it is missing (development).
+    #[arg(long, env = "S3_CREATE_BUCKET", default_value_t = false, action = clap::ArgAction::Set)]
+    pub s3_create_bucket: bool,
+
+    /// The local store's directory.
+    #[arg(long, env = "STORAGE_DIR", default_value = "data/objects")]
+    pub storage_dir: PathBuf,
+
+    /// The largest file accepted, in bytes (default 50 MB).
+    #[arg(long, env = "MAX_UPLOAD_BYTES", default_value_t = 52_428_800, value_parser = clap::value_parser!(u64).range(1..=(1u64 << 40)))]
+    pub max_upload_bytes: u64,
+
+    /// Each person's quota unless an admin sets another, in bytes (default 100 MB).
+    #[arg(long, env = "DEFAULT_QUOTA_BYTES", default_value_t = 104_857_600, value_parser = clap::value_parser!(u64).range(0..=(1u64 << 50)))]
+    pub default_quota_bytes: u64,
+
+    /// How long an upload link works, in seconds (5–15 minutes).
+    #[arg(long, env = "UPLOAD_LINK_SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(300..=900))]
+    pub upload_link_seconds: u64,
+
+    /// Minutes an upload may stay unconfirmed before it expires.
+    #[arg(long, env = "PENDING_UPLOAD_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(i64).range(1..=10_080))]
+    pub pending_upload_minutes: i64,
+
+    /// Seconds between passes of the upload-expiry worker.
+    #[arg(long, env = "EXPIRY_SCAN_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub expiry_scan_seconds: u64,
+
+    /// Seconds between passes of the orphan sweeper.
+    #[arg(long, env = "SWEEP_INTERVAL_SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub sweep_interval_seconds: u64,
+
+    /// Minutes an object must be old before the sweeper may take it for an orphan.
+    #[arg(long, env = "SWEEP_GRACE_MINUTES", default_value_t = 120, value_parser = clap::value_parser!(i64).range(1..=10_080))]
+    pub sweep_grace_minutes: i64,
+
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StorageBackend {
+    Local,
+    S3,
 }
 
 /// Networks of trusted reverse proxies.
@@ -206,6 +272,16 @@ impl Settings {
         commands::auth::sessions::SessionPolicy {
             idle: chrono::Duration::seconds(self.refresh_idle_seconds),
             absolute: chrono::Duration::seconds(self.session_max_seconds),
+        }
+    }
+
+    pub fn document_policy(&self) -> commands::documents::DocumentPolicy {
+        commands::documents::DocumentPolicy {
+            max_file_bytes: self.max_upload_bytes,
+            default_quota_bytes: self.default_quota_bytes,
+            upload_link_ttl: Duration::from_secs(self.upload_link_seconds),
+            pending_ttl: chrono::Duration::minutes(self.pending_upload_minutes),
+            ..commands::documents::DocumentPolicy::default()
         }
     }
 

@@ -2,6 +2,7 @@
 //! workers, alone (one subcommand each) or together (`docuvault all`).
 
 use crate::config::Settings;
+use crate::config::StorageBackend;
 use crate::{database, master_key};
 use anyhow::Context;
 use api::auth::AccessTokens;
@@ -10,20 +11,27 @@ use async_nats::jetstream;
 use commands::accounts::Accounts;
 use commands::auth::sessions::Sessions;
 use commands::auth::sign_in::SignIns;
+use commands::documents::Documents;
 use commands::registration::Registrations;
 use commands::{EventStore, PasswordHasher};
 use crypto::KeyRing;
 use domain::Clock;
 use eventlog::bus::Bus;
 use projections::audit::AuditModel;
+use projections::documents::DocumentsModel;
 use projections::runner::{Runner, RunnerConfig};
 use projections::users::UsersModel;
 use projections::ReadModel;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use storage::local::LocalDisk;
+use storage::s3::{S3Config, S3Store};
+use storage::ObjectStore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use workers::documents::follow::FollowDocuments;
+use workers::jobs::JobConfig;
 use workers::relay::{Relay, RelayConfig, RelayStats};
 
 /// Which processes to run in this one.
@@ -47,7 +55,65 @@ impl Components {
 /// Every read model, in one list: migrate installs them, `project` builds them, replay
 /// rebuilds them, `/metrics` reports on them.
 pub fn read_models(keys: KeyRing) -> Vec<Arc<dyn ReadModel>> {
-    vec![Arc::new(UsersModel::new(keys)), Arc::new(AuditModel)]
+    vec![
+        Arc::new(UsersModel::new(keys.clone())),
+        Arc::new(AuditModel),
+        Arc::new(DocumentsModel::new(keys)),
+    ]
+}
+
+/// The origin browsers PUT upload bytes to when it is not the API's own.
+fn upload_origin(settings: &Settings) -> Option<String> {
+    if settings.storage_backend != StorageBackend::S3 {
+        return None;
+    }
+    Some(match &settings.s3_endpoint {
+        Some(endpoint) => {
+            let (scheme, rest) = endpoint.split_once("://")?;
+            let host = rest.split('/').next()?;
+            format!("{scheme}://{host}")
+        }
+        None if settings.s3_path_style => {
+            format!("https://s3.{}.amazonaws.com", settings.s3_region)
+        }
+        None => format!(
+            "https://{}.s3.{}.amazonaws.com",
+            settings.s3_bucket, settings.s3_region
+        ),
+    })
+}
+
+/// The configured object store (OPS-7).
+pub async fn object_store(settings: &Settings, keys: &KeyRing) -> anyhow::Result<ObjectStore> {
+    Ok(match settings.storage_backend {
+        StorageBackend::Local => ObjectStore::Local(LocalDisk::new(
+            &settings.storage_dir,
+            keys.master().link_signing_key("local-upload"),
+        )),
+        StorageBackend::S3 => {
+            let (Some(access_key), Some(secret_key)) = (
+                settings.s3_access_key_id.clone(),
+                settings.s3_secret_access_key.clone(),
+            ) else {
+                anyhow::bail!("STORAGE_BACKEND=s3 needs S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY");
+            };
+            let store = S3Store::new(S3Config {
+                endpoint: settings.s3_endpoint.clone(),
+                region: settings.s3_region.clone(),
+                bucket: settings.s3_bucket.clone(),
+                access_key,
+                secret_key,
+                path_style: settings.s3_path_style,
+            });
+            if settings.s3_create_bucket {
+                store
+                    .ensure_bucket()
+                    .await
+                    .context("creating the S3 bucket")?;
+            }
+            ObjectStore::S3(store)
+        }
+    })
 }
 
 /// Finds a read model by name.
@@ -160,9 +226,40 @@ pub async fn start(
             tasks.spawn(runner.run(shutdown.clone()));
         }
     }
+    let objects = object_store(settings, &keys).await?;
+    let documents = Documents::new(
+        EventStore::new(pool.clone()),
+        keys.clone(),
+        objects.clone(),
+        clock.clone(),
+        settings.document_policy(),
+    );
     if components.workers {
-        // The classifier, upload expiry and webhook workers join here with their issues.
-        tracing::info!("no background jobs in this build besides the relay and projections");
+        tasks.spawn(workers::jobs::run(
+            js.clone(),
+            bus.clone(),
+            Arc::new(FollowDocuments::new(documents.clone())),
+            JobConfig {
+                standby_poll: settings.standby_poll(),
+                ..JobConfig::default()
+            },
+            shutdown.clone(),
+        ));
+        tasks.spawn(workers::documents::expiry::run(
+            pool.clone(),
+            documents.clone(),
+            clock.clone(),
+            Duration::from_secs(settings.expiry_scan_seconds),
+            shutdown.clone(),
+        ));
+        tasks.spawn(workers::documents::sweeper::run(
+            pool.clone(),
+            objects.clone(),
+            clock.clone(),
+            Duration::from_secs(settings.sweep_interval_seconds),
+            chrono::Duration::minutes(settings.sweep_grace_minutes),
+            shutdown.clone(),
+        ));
     }
     if components.api {
         let store = EventStore::new(pool.clone());
@@ -207,6 +304,10 @@ pub async fn start(
                 chrono::Duration::hours(settings.invite_link_hours),
             ),
             sessions,
+            documents: documents.clone(),
+            download_links: api::content::download_link::DownloadLinks::new(
+                keys.master().link_signing_key("download"),
+            ),
             tokens: AccessTokens::new(
                 &keys.master().token_signing_seed(),
                 chrono::Duration::seconds(settings.access_token_ttl_seconds),
@@ -222,6 +323,7 @@ pub async fn start(
                 spa_dir: settings.spa_dir.clone(),
                 trusted_proxies: settings.trusted_proxies.0.clone(),
                 public_origin: Some(settings.public_url.clone()),
+                upload_origin: upload_origin(settings),
             }),
         };
         if !settings.spa_dir.join("index.html").exists() {

@@ -2,7 +2,8 @@
 
 use crate::auth::AccessTokens;
 use crate::routes::{
-    account, admin, auth, email_links, handles, leaving, ops, second_factor, sessions,
+    account, admin, auth, documents, email_links, handles, leaving, ops, second_factor, sessions,
+    uploads,
 };
 use crate::{openapi, ApiError};
 use axum::extract::{DefaultBodyLimit, Request};
@@ -47,6 +48,9 @@ pub struct ApiConfig {
     /// The origin people reach the app at (`PUBLIC_URL`), accepted as `Origin` on cookie
     /// routes besides the request's own host.
     pub public_origin: Option<String>,
+    /// Where browsers PUT upload bytes besides this origin (the S3 endpoint), allowed in
+    /// the CSP's `connect-src`.
+    pub upload_origin: Option<String>,
 }
 
 #[derive(Clone)]
@@ -62,6 +66,8 @@ pub struct AppState {
     pub invites: commands::invites::Invites,
     pub mailer: mail::Mailer,
     pub tokens: AccessTokens,
+    pub documents: commands::documents::Documents,
+    pub download_links: crate::content::download_link::DownloadLinks,
     pub models: Vec<Arc<dyn ReadModel>>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<ApiConfig>,
@@ -169,6 +175,25 @@ pub fn router(state: AppState) -> Router {
         .route("/account/profile", put(account::update_profile))
         .route("/sessions/{session_id}", delete(account::end_session))
         .route("/handles/{handle}", get(handles::availability))
+        .route("/documents", get(documents::list).post(documents::initiate))
+        .route("/documents/usage", get(documents::usage))
+        .route(
+            "/documents/{id}",
+            get(documents::detail)
+                .patch(documents::rename)
+                .delete(documents::delete),
+        )
+        .route("/documents/{id}/confirm", post(documents::confirm))
+        .route("/documents/{id}/content", get(documents::content))
+        .route(
+            "/documents/{id}/download-link",
+            post(documents::download_link),
+        )
+        .route("/downloads/{id}", get(documents::download))
+        .route(
+            "/uploads/{*key}",
+            put(uploads::put).layer(DefaultBodyLimit::disable()),
+        )
         .route("/openapi.json", get(openapi::document))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
@@ -179,6 +204,7 @@ pub fn router(state: AppState) -> Router {
         ));
 
     let spa_dir = state.config.spa_dir.clone();
+    let state_upload_origin = state.config.upload_origin.clone();
     let assets = ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
@@ -202,7 +228,8 @@ pub fn router(state: AppState) -> Router {
         .nest_service("/assets", assets)
         .fallback_service(pages)
         .with_state(state);
-    with_security_headers(app).layer(
+    let csp = content_security_policy(state_upload_origin.as_deref());
+    with_security_headers(app, csp).layer(
             ServiceBuilder::new()
                 .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
@@ -216,15 +243,37 @@ pub fn router(state: AppState) -> Router {
 
 /// SECURITY 14: the same strict headers on every response (handlers may set stricter).
 const SECURITY_HEADERS: &[(&str, &str)] = &[
-    ("content-security-policy", "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
-    ("strict-transport-security", "max-age=63072000; includeSubDomains"),
+    (
+        "strict-transport-security",
+        "max-age=63072000; includeSubDomains",
+    ),
     ("x-content-type-options", "nosniff"),
     ("referrer-policy", "no-referrer"),
     ("cross-origin-opener-policy", "same-origin"),
     ("cross-origin-resource-policy", "same-origin"),
 ];
 
-fn with_security_headers(mut router: Router) -> Router {
+/// The app's CSP: its own origin only, plus the object store's for uploads.
+fn content_security_policy(upload_origin: Option<&str>) -> HeaderValue {
+    let connect = match upload_origin {
+        Some(origin) => format!("; connect-src 'self' {origin}"),
+        None => String::new(),
+    };
+    HeaderValue::from_str(&format!(
+        "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'{connect}"
+    ))
+    .unwrap_or_else(|_| {
+        HeaderValue::from_static(
+            "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        )
+    })
+}
+
+fn with_security_headers(mut router: Router, csp: HeaderValue) -> Router {
+    router = router.layer(SetResponseHeaderLayer::if_not_present(
+        header::CONTENT_SECURITY_POLICY,
+        csp,
+    ));
     for (name, value) in SECURITY_HEADERS {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static(name),

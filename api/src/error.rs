@@ -74,6 +74,18 @@ pub enum ApiError {
         code: &'static str,
         message: &'static str,
     },
+    /// 409: the bytes do not fit in the person's quota; the message says by how much.
+    #[error("quota exceeded")]
+    QuotaExceeded { message: String },
+    /// 413: a file above the largest size accepted.
+    #[error("file too large")]
+    FileTooLarge { message: String },
+    /// 403: an upload link that is tampered with, expired or used (as S3 answers).
+    #[error("upload refused: {0}")]
+    UploadRefused(String),
+    /// 422: the uploaded bytes are not what their type says.
+    #[error("content rejected: {0}")]
+    ContentRejected(String),
     /// 409: a concurrent change to the same item won.
     #[error("conflict")]
     Conflict,
@@ -199,6 +211,20 @@ impl ApiError {
             ApiError::StateConflict { code, message } => {
                 (StatusCode::CONFLICT, code, (*message).to_owned())
             }
+            ApiError::QuotaExceeded { message } => {
+                (StatusCode::CONFLICT, "quota_exceeded", message.clone())
+            }
+            ApiError::FileTooLarge { message } => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "file_too_large", message.clone())
+            }
+            ApiError::UploadRefused(message) => {
+                (StatusCode::FORBIDDEN, "upload_refused", message.clone())
+            }
+            ApiError::ContentRejected(reason) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "content_rejected",
+                format!("This file was not kept: {reason}."),
+            ),
             ApiError::Conflict => (
                 StatusCode::CONFLICT,
                 "conflict",

@@ -53,6 +53,26 @@ impl<S: Send + Sync> FromRequestParts<S> for ConsistencyToken {
     }
 }
 
+/// A write's reply: the consistency token of the change, for the next read.
+pub fn accepted(status: StatusCode, token: Token) -> axum::response::Response {
+    with_token(status, token)
+}
+
+/// Any reply, with the consistency token of the write it reports.
+pub fn with_token(
+    reply: impl axum::response::IntoResponse,
+    token: Token,
+) -> axum::response::Response {
+    let mut response = reply.into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&token.to_string()) {
+        response.headers_mut().insert(
+            axum::http::HeaderName::from_static(CONSISTENCY_HEADER),
+            value,
+        );
+    }
+    response
+}
+
 /// The request's id, which every command it causes carries as its correlation id.
 pub struct Correlation(pub String);
 

@@ -43,12 +43,21 @@ use utoipa::OpenApi;
         crate::routes::second_factor::regenerate,
         crate::routes::second_factor::disable,
         crate::routes::handles::availability,
+        crate::routes::documents::list,
+        crate::routes::documents::usage,
+        crate::routes::documents::initiate,
+        crate::routes::documents::confirm,
+        crate::routes::documents::detail,
+        crate::routes::documents::rename,
+        crate::routes::documents::delete,
+        crate::routes::documents::content,
+        crate::routes::documents::download_link,
         crate::routes::ops::health,
         crate::routes::ops::ready,
         crate::routes::ops::metrics,
     ),
     components(schemas(crate::error::ErrorBody)),
-    tags((name = "auth", description = "Registration, sign-in and sessions"), (name = "account", description = "The signed-in person's account"), (name = "admin", description = "User management for administrators"), (name = "ops", description = "Operations"))
+    tags((name = "auth", description = "Registration, sign-in and sessions"), (name = "account", description = "The signed-in person's account"), (name = "admin", description = "User management for administrators"), (name = "documents", description = "Your documents: upload, list, rename, delete, content"), (name = "ops", description = "Operations"))
 )]
 pub struct ApiDoc;
 

@@ -9,6 +9,7 @@ pub mod accounts;
 mod adapter;
 pub mod auth;
 pub mod directory;
+pub mod documents;
 mod error;
 pub mod facts;
 pub mod invites;

@@ -72,6 +72,12 @@ impl MasterKey {
         self.derive(b"access-token-signing|ed25519|v1")
     }
 
+    /// The key that signs the local store's upload links and the short-lived download
+    /// links: every API instance derives the same one.
+    pub fn link_signing_key(&self, purpose: &str) -> Zeroizing<[u8; 32]> {
+        self.derive(format!("link-signing|{purpose}|v1").as_bytes())
+    }
+
     /// A keyed hash of a normalised email: equal emails give equal lookups, and nobody
     /// without the master key can test a guess against the log.
     pub fn email_lookup(&self, normalised_email: &str) -> String {

@@ -76,6 +76,15 @@ const CURRENT: &[(&str, &str, &str)] = &[
     ("session", "RefreshTokenReused", "1.0"),
     ("sign_in", "SignInFailed", "1.0"),
     ("sign_in", "SignInLockedOut", "1.0"),
+    ("document", "UploadInitiated", "1.0"),
+    ("document", "UploadConfirmed", "1.0"),
+    ("document", "UploadExpired", "1.0"),
+    ("document", "UploadRejected", "1.0"),
+    ("document", "DocumentRenamed", "1.0"),
+    ("document", "DocumentDeleted", "1.0"),
+    ("document", "ContentHashed", "1.0"),
+    ("storage", "StorageAdmitted", "1.0"),
+    ("storage", "StorageReleased", "1.0"),
 ];
 
 /// Upcasts `payload` in place to the current version and returns that version. An event

@@ -3,6 +3,7 @@ import HomeView from './views/HomeView.vue'
 import RegisterView from './views/RegisterView.vue'
 import LoginView from './views/LoginView.vue'
 import AccountView from './views/AccountView.vue'
+import DocumentsView from './views/DocumentsView.vue'
 import AdminUsersView from './views/AdminUsersView.vue'
 import AdminAuditView from './views/AdminAuditView.vue'
 import VerifyEmailView from './views/VerifyEmailView.vue'
@@ -46,6 +47,12 @@ export const router = createRouter({
       name: 'reset-password',
       component: ResetPasswordView,
       meta: { title: 'Choose a new password' },
+    },
+    {
+      path: '/documents',
+      name: 'documents',
+      component: DocumentsView,
+      meta: { title: 'Your documents', requiresAuth: true },
     },
     {
       path: '/account',

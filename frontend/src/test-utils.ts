@@ -26,3 +26,57 @@ export const HANDLE_TAKEN_BODY = {
   message: 'That handle is already taken.',
   fields: { handle: 'That handle is already taken.' },
 }
+
+/**
+ * Stands in for XMLHttpRequest: records what was sent, and lets a test report upload
+ * progress and answer when it wants. `MockXhr.sent` lists them in the order sent.
+ */
+export class MockXhr {
+  static sent: MockXhr[] = []
+
+  method = ''
+  url = ''
+  headers: Record<string, string> = {}
+  body: unknown = undefined
+  status = 0
+  responseText = ''
+  upload: { onprogress: ((event: ProgressEvent) => void) | null } = { onprogress: null }
+  onload: (() => void) | null = null
+  onerror: (() => void) | null = null
+  onabort: (() => void) | null = null
+  ontimeout: (() => void) | null = null
+
+  open(method: string, url: string) {
+    this.method = method
+    this.url = url
+  }
+
+  setRequestHeader(name: string, value: string) {
+    this.headers[name] = value
+  }
+
+  send(body: unknown) {
+    this.body = body
+    MockXhr.sent.push(this)
+  }
+
+  progress(loaded: number, total: number) {
+    this.upload.onprogress?.({ loaded, total, lengthComputable: true } as ProgressEvent)
+  }
+
+  respond(status: number, text = '') {
+    this.status = status
+    this.responseText = text
+    this.onload?.()
+  }
+
+  fail() {
+    this.onerror?.()
+  }
+}
+
+export function mockXhr(): typeof MockXhr {
+  MockXhr.sent = []
+  vi.stubGlobal('XMLHttpRequest', MockXhr)
+  return MockXhr
+}

@@ -12,6 +12,7 @@
 pub mod apply;
 pub mod audit;
 pub mod dead_letter;
+pub mod documents;
 pub mod model;
 pub mod replay;
 pub mod runner;

@@ -5,7 +5,7 @@
 //! is written once); and a length cap enforced while the body streams in, chunked bodies
 //! included.
 
-use crate::ObjectKey;
+use crate::{ByteRange, ByteStream, ObjectKey, StoredObject};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -13,7 +13,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio_util::io::ReaderStream;
 use zeroize::Zeroizing;
 
 #[derive(Debug, Error)]
@@ -192,6 +193,69 @@ impl LocalDisk {
         }
     }
 
+    /// Streams an object, or the inclusive `range` of it, if it exists.
+    pub async fn stream(
+        &self,
+        key: &ObjectKey,
+        range: Option<ByteRange>,
+    ) -> Result<Option<ByteStream>, LocalError> {
+        let mut file = match tokio::fs::File::open(self.path_of(key)).await {
+            Ok(file) => file,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(error.into()),
+        };
+        let stream: ByteStream = match range {
+            Some(range) => {
+                file.seek(std::io::SeekFrom::Start(range.first)).await?;
+                Box::pin(ReaderStream::new(file.take(range.len())))
+            }
+            None => Box::pin(ReaderStream::new(file)),
+        };
+        Ok(Some(stream))
+    }
+
+    /// Every stored object with its last change, for the sweeper. Unfinished uploads
+    /// (`.part` files) and anything not shaped like a key are left out.
+    pub async fn list(&self) -> Result<Vec<StoredObject>, LocalError> {
+        let mut found = Vec::new();
+        let mut directories = vec![self.root.clone()];
+        while let Some(directory) = directories.pop() {
+            let mut entries = match tokio::fs::read_dir(&directory).await {
+                Ok(entries) => entries,
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(error) => return Err(error.into()),
+            };
+            while let Some(entry) = entries.next_entry().await? {
+                let metadata = entry.metadata().await?;
+                if metadata.is_dir() {
+                    directories.push(entry.path());
+                    continue;
+                }
+                let Ok(relative) = entry.path().strip_prefix(&self.root).map(Path::to_path_buf)
+                else {
+                    continue;
+                };
+                let Some(key) = relative.to_str().and_then(ObjectKey::parse) else {
+                    continue;
+                };
+                found.push(StoredObject {
+                    key: key.as_str().to_owned(),
+                    last_modified: metadata.modified()?.into(),
+                });
+            }
+        }
+        Ok(found)
+    }
+
+    /// Whether the store's directory can be written (for `/ready`).
+    pub async fn check(&self) -> Result<(), LocalError> {
+        tokio::fs::create_dir_all(&self.root).await?;
+        let probe = self.root.join(format!(".ready-{}", uuid::Uuid::new_v4()));
+        tokio::fs::write(&probe, b"").await?;
+        tokio::fs::remove_file(&probe).await?;
+        Ok(())
+    }
+
     /// Deletes an object; deleting a missing one is not an error.
     pub async fn delete(&self, key: &ObjectKey) -> Result<(), LocalError> {
         match tokio::fs::remove_file(self.path_of(key)).await {
@@ -259,6 +323,14 @@ mod tests {
         ) -> std::task::Poll<Option<Self::Item>> {
             std::task::Poll::Ready(self.0.next())
         }
+    }
+
+    async fn collect(mut stream: ByteStream) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        while let Some(chunk) = next(&mut stream).await {
+            bytes.extend_from_slice(&chunk.unwrap());
+        }
+        bytes
     }
 
     #[test]
@@ -336,8 +408,21 @@ mod tests {
             assert_eq!(disk.size(&refused.key).await.unwrap(), None);
         }
 
+        let listed = disk.list().await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].key, exact.key.as_str());
+        let part = disk
+            .stream(&exact.key, Some(ByteRange { first: 1, last: 3 }))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(collect(part).await, b"ell");
+        let whole = disk.stream(&exact.key, None).await.unwrap().unwrap();
+        assert_eq!(collect(whole).await, b"hello");
+
         disk.delete(&exact.key).await.unwrap();
         disk.delete(&exact.key).await.unwrap();
+        assert!(disk.stream(&exact.key, None).await.unwrap().is_none());
         assert_eq!(disk.size(&exact.key).await.unwrap(), None);
         let _ = std::fs::remove_dir_all(root);
     }

@@ -385,7 +385,7 @@ async fn health_ready_and_metrics_report() {
     assert_eq!(ready.status(), StatusCode::OK);
     assert_eq!(
         ready.json::<Value>().await.unwrap(),
-        json!({"postgres": "ok", "nats": "ok"})
+        json!({"postgres": "ok", "nats": "ok", "storage": "ok"})
     );
     let (_, token) = env.register("heidi").await;
     env.users_reach(token).await;

@@ -20,6 +20,7 @@ mod cli;
 mod compose;
 mod consistency;
 mod contract;
+mod documents;
 mod email;
 mod erasure;
 mod event_store;

@@ -1,7 +1,9 @@
 //! Processes that act on the event log in the background.
 //!
 //! - [`relay`]: publishes every committed event to JetStream in relay order (EV-3).
-//!
-//! The classifier, upload expiry and webhook workers join here in later issues.
+//! - [`jobs`]: durable competing consumers that act on events.
+//! - [`documents`]: hashing, settling gone documents, upload expiry, the orphan sweeper.
 
+pub mod documents;
+pub mod jobs;
 pub mod relay;

@@ -3,17 +3,16 @@
 //! a token for another person.
 
 use crate::auth::Admin;
-use crate::extract::{ApiJson, ApiPath, ConsistencyToken, Correlation, CONSISTENCY_HEADER};
+use crate::extract::{accepted, ApiJson, ApiPath, ConsistencyToken, Correlation};
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use commands::accounts::{AccountError, AdminAction};
 use commands::registration::{RegistrationError, RegistrationForm, RegistrationOutcome};
 use domain::user::{AiProvider, ModelName, Role, UserError};
-use eventlog::Token;
 use projections::users::{queries, UserRow};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -117,17 +116,6 @@ pub async fn list_users(
         page,
         per_page,
     }))
-}
-
-/// A write's reply: the consistency token of the change, for the next read.
-fn accepted(status: StatusCode, token: Token) -> Response {
-    let mut response = status.into_response();
-    if let Ok(value) = HeaderValue::from_str(&token.to_string()) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static(CONSISTENCY_HEADER), value);
-    }
-    response
 }
 
 fn account_error(error: AccountError) -> ApiError {

@@ -3,9 +3,11 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod documents;
 pub mod email_links;
 pub mod handles;
 pub mod leaving;
 pub mod ops;
 pub mod second_factor;
 pub mod sessions;
+pub mod uploads;

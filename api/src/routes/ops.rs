@@ -24,9 +24,11 @@ pub async fn health() -> Json<Health> {
 pub struct Readiness {
     pub postgres: &'static str,
     pub nats: &'static str,
+    /// The object store (local directory or S3 bucket).
+    pub storage: &'static str,
 }
 
-/// Postgres and NATS answer.
+/// Postgres, NATS and the object store answer.
 #[utoipa::path(get, path = "/ready", tag = "ops", responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     let postgres = match sqlx::query("select 1").execute(&state.pool).await {
@@ -38,12 +40,30 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
             Ok(Ok(())) => "ok",
             _ => "down",
         };
-    let status = if postgres == "ok" && nats == "ok" {
+    let objects = state.documents.objects();
+    let storage = match tokio::time::timeout(std::time::Duration::from_secs(2), objects.check())
+        .await
+    {
+        Ok(Ok(())) => "ok",
+        Ok(Err(error)) => {
+            tracing::warn!(backend = objects.backend(), %error, "the object store is not ready");
+            "down"
+        }
+        Err(_) => "down",
+    };
+    let status = if [postgres, nats, storage].iter().all(|part| *part == "ok") {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(Readiness { postgres, nats }))
+    (
+        status,
+        Json(Readiness {
+            postgres,
+            nats,
+            storage,
+        }),
+    )
 }
 
 /// Prometheus metrics: the relay's and each projection's lag, parked events.

@@ -15,6 +15,8 @@ pub enum DocumentStatus {
     Pending,
     Confirmed,
     Expired,
+    /// The bytes were not what the declared type says (SECURITY 21).
+    Rejected,
     Deleted,
 }
 
@@ -43,6 +45,12 @@ pub enum DocumentCommand {
         at: DateTime<Utc>,
     },
     Expire {
+        at: DateTime<Utc>,
+    },
+    /// The uploaded bytes failed the content checks; the document goes away.
+    Reject {
+        by: Uuid,
+        reason: String,
         at: DateTime<Utc>,
     },
     Rename {
@@ -89,6 +97,15 @@ pub struct UploadExpired {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadRejected {
+    pub document_id: Uuid,
+    pub owner: Uuid,
+    /// Why, in words about the format (never the content).
+    pub reason: String,
+    pub rejected_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocumentRenamed {
     pub document_id: Uuid,
     pub owner: Uuid,
@@ -118,6 +135,7 @@ pub enum DocumentEvent {
     UploadInitiated(UploadInitiated),
     UploadConfirmed(UploadConfirmed),
     UploadExpired(UploadExpired),
+    UploadRejected(UploadRejected),
     DocumentRenamed(DocumentRenamed),
     DocumentDeleted(DocumentDeleted),
     ContentHashed(ContentHashed),
@@ -129,6 +147,7 @@ impl DomainEvent for DocumentEvent {
             DocumentEvent::UploadInitiated(_) => "UploadInitiated",
             DocumentEvent::UploadConfirmed(_) => "UploadConfirmed",
             DocumentEvent::UploadExpired(_) => "UploadExpired",
+            DocumentEvent::UploadRejected(_) => "UploadRejected",
             DocumentEvent::DocumentRenamed(_) => "DocumentRenamed",
             DocumentEvent::DocumentDeleted(_) => "DocumentDeleted",
             DocumentEvent::ContentHashed(_) => "ContentHashed",
@@ -161,6 +180,11 @@ pub struct Document {
     size: Option<u64>,
     expires_at: Option<DateTime<Utc>>,
     storage_key: Option<String>,
+    declared_kind: Option<DocumentKind>,
+    declared_size: Option<u64>,
+    sha256: Option<String>,
+    filename: Option<Sealed>,
+    kind: Option<DocumentKind>,
 }
 
 impl Document {
@@ -178,6 +202,29 @@ impl Document {
 
     pub fn size(&self) -> Option<u64> {
         self.size
+    }
+
+    /// The kind its bytes were found to be, once confirmed.
+    pub fn kind(&self) -> Option<DocumentKind> {
+        self.kind
+    }
+
+    /// What the uploader announced: checked against the bytes at confirm.
+    pub fn declared_kind(&self) -> Option<DocumentKind> {
+        self.declared_kind
+    }
+
+    pub fn declared_size(&self) -> Option<u64> {
+        self.declared_size
+    }
+
+    /// The current name, sealed under the owner's data key.
+    pub fn filename(&self) -> Option<&Sealed> {
+        self.filename.as_ref()
+    }
+
+    pub fn sha256(&self) -> Option<&str> {
+        self.sha256.as_deref()
     }
 
     /// Whether `by` may see and change it: its owner, while it is not gone.
@@ -252,6 +299,20 @@ impl Aggregate for Document {
                     expired_at: at,
                 })])
             }
+            DocumentCommand::Reject { by, reason, at } => {
+                if !self.visible_to(by) {
+                    return Err(DocumentError::NotFound);
+                }
+                if self.status != Some(DocumentStatus::Pending) {
+                    return Err(DocumentError::NotPending);
+                }
+                Ok(vec![DocumentEvent::UploadRejected(UploadRejected {
+                    document_id,
+                    owner,
+                    reason,
+                    rejected_at: at,
+                })])
+            }
             DocumentCommand::Rename { by, filename, at } => {
                 if !self.visible_to(by) {
                     return Err(DocumentError::NotFound);
@@ -296,14 +357,20 @@ impl Aggregate for Document {
                 self.status = Some(DocumentStatus::Pending);
                 self.expires_at = Some(e.expires_at);
                 self.storage_key = Some(e.storage_key);
+                self.declared_kind = Some(e.declared_kind);
+                self.declared_size = Some(e.declared_size);
+                self.filename = Some(e.filename);
             }
             DocumentEvent::UploadConfirmed(e) => {
                 self.status = Some(DocumentStatus::Confirmed);
                 self.size = Some(e.size);
+                self.kind = Some(e.kind);
             }
             DocumentEvent::UploadExpired(_) => self.status = Some(DocumentStatus::Expired),
+            DocumentEvent::UploadRejected(_) => self.status = Some(DocumentStatus::Rejected),
             DocumentEvent::DocumentDeleted(_) => self.status = Some(DocumentStatus::Deleted),
-            DocumentEvent::DocumentRenamed(_) | DocumentEvent::ContentHashed(_) => {}
+            DocumentEvent::ContentHashed(e) => self.sha256 = Some(e.sha256),
+            DocumentEvent::DocumentRenamed(e) => self.filename = Some(e.filename),
         }
     }
 }
@@ -453,6 +520,33 @@ mod tests {
                     expired_at: at(),
                 }),
             ])
+            .when(confirm(OWNER, 5))
+            .then_expect_error(DocumentError::NotFound);
+    }
+
+    #[test]
+    fn rejected_bytes_end_a_pending_upload_only() {
+        let reject = DocumentCommand::Reject {
+            by: OWNER,
+            reason: "not a PDF".into(),
+            at: at(),
+        };
+        let rejected = DocumentEvent::UploadRejected(UploadRejected {
+            document_id: DOC,
+            owner: OWNER,
+            reason: "not a PDF".into(),
+            rejected_at: at(),
+        });
+        AggregateTest::<Document>::with(())
+            .given(vec![initiated()])
+            .when(reject.clone())
+            .then_expect_events(vec![rejected.clone()]);
+        AggregateTest::<Document>::with(())
+            .given(vec![initiated(), confirmed(5)])
+            .when(reject.clone())
+            .then_expect_error(DocumentError::NotPending);
+        AggregateTest::<Document>::with(())
+            .given(vec![initiated(), rejected])
             .when(confirm(OWNER, 5))
             .then_expect_error(DocumentError::NotFound);
     }

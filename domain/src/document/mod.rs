@@ -9,7 +9,10 @@ pub mod storage;
 pub use aggregate::{
     ContentHashed, Document, DocumentCommand, DocumentDeleted, DocumentError, DocumentEvent,
     DocumentRenamed, DocumentStatus, InitiateUpload, UploadConfirmed, UploadExpired,
-    UploadInitiated,
+    UploadInitiated, UploadRejected,
 };
 pub use filename::{FileName, FileNameError};
 pub use kind::DocumentKind;
+
+/// The field name a document's filename is sealed under (with the owner's data key).
+pub const FILENAME_FIELD: &str = "filename";

@@ -80,6 +80,11 @@ impl Storage {
     pub fn used(&self) -> u64 {
         self.used
     }
+
+    /// Whether a document's bytes are counted.
+    pub fn counts(&self, document_id: Uuid) -> bool {
+        self.sizes.contains_key(&document_id)
+    }
 }
 
 impl Aggregate for Storage {

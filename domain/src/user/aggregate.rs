@@ -235,6 +235,9 @@ pub struct User {
     display_name: Option<Sealed>,
     #[serde(default)]
     deleted: bool,
+    /// Set by an admin; `None`: the server's default.
+    #[serde(default)]
+    quota_bytes: Option<u64>,
 }
 
 impl User {
@@ -281,6 +284,11 @@ impl User {
     /// Whether sign-in needs a second factor.
     pub fn has_second_factor(&self) -> bool {
         self.second_factor
+    }
+
+    /// The storage quota an admin set, if any (else the server's default applies).
+    pub fn quota_bytes(&self) -> Option<u64> {
+        self.quota_bytes
     }
 
     /// The current password hash, sealed under the user's data key.
@@ -444,8 +452,8 @@ impl Aggregate for User {
             UserEvent::RoleChanged(changed) => self.role = Some(changed.role),
             UserEvent::RecoveryCodesRegenerated(_)
             | UserEvent::PasswordResetRequested(_)
-            | UserEvent::QuotaSet(_)
             | UserEvent::AiModelAssigned(_) => {}
+            UserEvent::QuotaSet(set) => self.quota_bytes = set.bytes,
         }
     }
 }

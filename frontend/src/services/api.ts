@@ -28,7 +28,8 @@ function stringFields(value: unknown): FieldErrors {
   return fields
 }
 
-function toApiError(status: number, body: unknown): ApiError {
+/** An error body (`{code, message, fields?}`) as an ApiError; any other body gets a generic message. */
+export function toApiError(status: number, body: unknown): ApiError {
   const { code, message, fields } = (typeof body === 'object' && body !== null ? body : {}) as {
     code?: unknown
     message?: unknown
@@ -44,8 +45,8 @@ function toApiError(status: number, body: unknown): ApiError {
   )
 }
 
-async function readJson(response: Response): Promise<unknown> {
-  const text = await response.text()
+/** The JSON in a body's text, or undefined when it is empty or not JSON. */
+export function parseJson(text: string): unknown {
   if (text === '') return undefined
   try {
     return JSON.parse(text) as unknown
@@ -54,7 +55,11 @@ async function readJson(response: Response): Promise<unknown> {
   }
 }
 
-export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'
+async function readJson(response: Response): Promise<unknown> {
+  return parseJson(await response.text())
+}
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
 export interface RequestOptions {
   /** An access token, sent as `Authorization: Bearer` (never in the URL). */
@@ -74,38 +79,59 @@ export function consistencyToken(): string | null {
   return latestConsistencyToken
 }
 
+/** Sends one call and remembers the consistency token a write answers with. */
+async function send(method: Method, path: string, headers: Record<string, string>, body?: string): Promise<Response> {
+  let response: Response
+  try {
+    response = await fetch(path, { method, headers, body, credentials: 'same-origin' })
+  } catch {
+    throw new ApiError(0, 'network_error', NETWORK_MESSAGE)
+  }
+  const token = response.headers?.get(CONSISTENCY_HEADER)
+  if (token) latestConsistencyToken = token
+  return response
+}
+
+function authHeaders(method: Method, options: RequestOptions, accept: string): Record<string, string> {
+  const headers: Record<string, string> = { Accept: accept }
+  if (options.accessToken) headers.Authorization = `Bearer ${options.accessToken}`
+  if (method === 'GET' && latestConsistencyToken !== null) {
+    headers[CONSISTENCY_HEADER] = latestConsistencyToken
+  }
+  return headers
+}
+
 export async function request<T>(
   method: Method,
   path: string,
   body?: unknown,
   options: RequestOptions = {},
 ): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' }
+  const headers = authHeaders(method, options, 'application/json')
   if (body !== undefined || options.cookieRoute) headers['Content-Type'] = 'application/json'
   if (options.cookieRoute) headers[CSRF_HEADER] = '1'
-  if (options.accessToken) headers.Authorization = `Bearer ${options.accessToken}`
   if (options.cookieRoute && body === undefined) body = {}
-  if (method === 'GET' && latestConsistencyToken !== null) {
-    headers[CONSISTENCY_HEADER] = latestConsistencyToken
-  }
 
-  let response: Response
-  try {
-    response = await fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: 'same-origin',
-    })
-  } catch {
-    throw new ApiError(0, 'network_error', NETWORK_MESSAGE)
-  }
-
-  const token = response.headers?.get(CONSISTENCY_HEADER)
-  if (token) latestConsistencyToken = token
+  const response = await send(method, path, headers, body === undefined ? undefined : JSON.stringify(body))
   const data = await readJson(response)
   if (!response.ok) throw toApiError(response.status, data)
   return data as T
+}
+
+/** A file's bytes as the API sent them. */
+export interface Bytes {
+  data: ArrayBuffer
+  contentType: string
+}
+
+/**
+ * GETs bytes rather than JSON (a document's content). The token goes in the
+ * Authorization header, like every other call: never in the URL.
+ */
+export async function requestBytes(path: string, options: RequestOptions = {}): Promise<Bytes> {
+  const response = await send('GET', path, authHeaders('GET', options, '*/*'))
+  if (!response.ok) throw toApiError(response.status, await readJson(response))
+  return { data: await response.arrayBuffer(), contentType: response.headers.get('Content-Type') ?? '' }
 }
 
 export interface RegisterRequest {

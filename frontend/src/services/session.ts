@@ -13,7 +13,9 @@ import { reactive, readonly } from 'vue'
 import {
   ApiError,
   request,
+  requestBytes,
   type AccessTokenResponse,
+  type Bytes,
   type SecondFactorRequired,
   type Method,
   type RequestOptions,
@@ -142,17 +144,14 @@ export function signOutEverywhere(): Promise<void> {
 }
 
 /**
- * A request as the signed-in person. An expired access token is refreshed once and the
- * request retried; a refused refresh signs the SPA out.
+ * Runs a call as the signed-in person. An expired access token is refreshed once and the
+ * call retried; a refused refresh signs the SPA out.
  */
-export async function authorized<T>(method: Method, path: string, body?: unknown): Promise<T> {
+async function asSignedIn<T>(call: (options: RequestOptions) => Promise<T>): Promise<T> {
   if (state.accessToken === null && !(await restore())) {
     throw new ApiError(401, 'unauthorized', 'Sign in to continue.')
   }
-  const attempt = () => {
-    const options: RequestOptions = { accessToken: state.accessToken ?? undefined }
-    return request<T>(method, path, body, options)
-  }
+  const attempt = () => call({ accessToken: state.accessToken ?? undefined })
   try {
     return await attempt()
   } catch (error) {
@@ -160,4 +159,14 @@ export async function authorized<T>(method: Method, path: string, body?: unknown
     if (!(await refresh())) throw error
     return attempt()
   }
+}
+
+/** A JSON request as the signed-in person. */
+export function authorized<T>(method: Method, path: string, body?: unknown): Promise<T> {
+  return asSignedIn((options) => request<T>(method, path, body, options))
+}
+
+/** A GET for bytes (a document's content) as the signed-in person. */
+export function authorizedBytes(path: string): Promise<Bytes> {
+  return asSignedIn((options) => requestBytes(path, options))
 }

@@ -43,6 +43,16 @@ describe('LoginView', () => {
     expect(push).toHaveBeenCalledWith('/account')
   })
 
+  it('goes to the documents when no page asked for the sign-in', async () => {
+    push.mockReset()
+    query = {}
+    mockFetch(jsonResponse(200, { access_token: 'at', token_type: 'Bearer', expires_in: 600, user_id: 'u', role: 'user' }))
+
+    await submit('ada@example.test', 'pw')
+
+    expect(push).toHaveBeenCalledWith('/documents')
+  })
+
   it('never follows a next parameter off the site', async () => {
     push.mockReset()
     query = { next: '//evil.example/' }
@@ -50,7 +60,7 @@ describe('LoginView', () => {
 
     await submit('ada@example.test', 'pw')
 
-    expect(push).toHaveBeenCalledWith('/account')
+    expect(push).toHaveBeenCalledWith('/documents')
   })
 
   it('shows the server message for wrong credentials and a wait hint when throttled', async () => {
@@ -98,7 +108,7 @@ describe('LoginView', () => {
       second_step_token: 'step-token',
       recovery_code: 'abcde-fghij',
     })
-    expect(push).toHaveBeenCalledWith('/account')
+    expect(push).toHaveBeenCalledWith('/documents')
   })
 
   it('asks for both fields before calling the server', async () => {

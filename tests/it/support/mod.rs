@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod cluster;
+pub mod documents;
 pub mod events;
 pub mod probe;
 pub mod smtp;
@@ -28,6 +29,13 @@ pub fn admin_url() -> String {
 
 pub fn nats_url() -> String {
     std::env::var("DV_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+/// Which object store a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Local,
+    S3,
 }
 
 /// One test's world: its own database (migrated), its own stream prefix.
@@ -69,6 +77,7 @@ impl TestEnv {
         settings.consistency_wait_ms = 5000;
         settings.database_max_connections = 6;
         settings.mail_outbox_dir = std::env::temp_dir().join(format!("dv-outbox-{id}"));
+        settings.storage_dir = std::env::temp_dir().join(format!("dv-objects-{id}"));
         system::migrate(&settings)
             .await
             .expect("migrate the test database");
@@ -152,6 +161,70 @@ impl TestEnv {
             .expect("start")
     }
 
+    /// Points the object store at `backend`: for S3, a fresh `s3s-fs` server that lives as
+    /// long as the returned guard.
+    pub fn use_backend(&mut self, backend: Backend) -> Option<storage::s3_server::S3Server> {
+        match backend {
+            Backend::Local => None,
+            Backend::S3 => {
+                let server = storage::s3_server::S3Server::start().expect("an S3 test server");
+                let config = server.config("docuvault");
+                let settings = &mut self.settings;
+                settings.storage_backend = docuvault::config::StorageBackend::S3;
+                settings.s3_endpoint = config.endpoint;
+                settings.s3_region = config.region;
+                settings.s3_bucket = config.bucket;
+                settings.s3_access_key_id = Some(config.access_key);
+                settings.s3_secret_access_key = Some(config.secret_key);
+                settings.s3_path_style = true;
+                settings.s3_create_bucket = true;
+                Some(server)
+            }
+        }
+    }
+
+    /// The object store the system under test uses.
+    pub async fn objects(&self) -> storage::ObjectStore {
+        system::object_store(&self.settings, &self.keys())
+            .await
+            .expect("the object store")
+    }
+
+    /// The keys of every stored object.
+    pub async fn stored_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .objects()
+            .await
+            .list()
+            .await
+            .expect("a listing")
+            .into_iter()
+            .map(|object| object.key)
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    /// Starts `components` with their own clock and adjusted settings; returns them with
+    /// the API's base URL (empty without the API).
+    pub async fn start_with(
+        &self,
+        components: Components,
+        clock: Arc<dyn domain::Clock>,
+        configure: impl FnOnce(&mut Settings),
+    ) -> (Running, String) {
+        let mut settings = self.settings.clone();
+        configure(&mut settings);
+        let running = system::start(&settings, components, clock)
+            .await
+            .expect("start");
+        let url = running
+            .addr
+            .map(|addr| format!("http://{addr}"))
+            .unwrap_or_default();
+        (running, url)
+    }
+
     /// Starts the whole system and returns it with its base URL.
     pub async fn start_all(&self) -> (Running, String) {
         let running = self.start(Components::ALL).await;
@@ -232,6 +305,7 @@ pub async fn register_as(registrations: &Registrations, handle: &str, role: Role
 impl Drop for TestEnv {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.settings.mail_outbox_dir);
+        let _ = std::fs::remove_dir_all(&self.settings.storage_dir);
         // Async drop does not exist: clean up on a thread of our own, even after a panic.
         let (pg_url, database, nats_url, stream) = (
             self.pg_url.clone(),

@@ -1,0 +1,640 @@
+//! Documents on the write side (DOC-1..7): the two-step upload, the quota decided by the
+//! owner's storage aggregate, renaming, deletion, expiry and content hashes.
+//!
+//! A confirm touches two aggregates: the owner's `storage` (admits the bytes against the
+//! quota) and then the `document` (marks it confirmed). Both commands are idempotent, so a
+//! confirm that stops between them is finished by the next one, and bytes admitted for an
+//! upload that never gets confirmed are released when it expires ([`Documents::settle`]).
+//! cqrs-es does not retry an `AggregateConflict`: concurrent confirms on one person's
+//! storage are retried here, a bounded number of times with jitter, under the same command
+//! id, so ten parallel confirms end with the right winners rather than nine 409s.
+
+use crate::{CommandError, CommandMeta, EventStore};
+use crypto::{seal, KeyRing};
+use domain::document::storage::{Storage, StorageCommand, StorageError};
+use domain::document::{
+    Document, DocumentCommand, DocumentError, DocumentKind, DocumentStatus, FileName,
+    FileNameError, InitiateUpload, FILENAME_FIELD,
+};
+use domain::user::User;
+use domain::Clock;
+use eventlog::Token;
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::time::Duration;
+use storage::{content, ObjectKey, ObjectStore, StoreError, UploadLink, UploadRequest};
+use thiserror::Error;
+use uuid::Uuid;
+
+/// Limits and times of the document lifecycle (all configurable).
+#[derive(Debug, Clone)]
+pub struct DocumentPolicy {
+    /// The largest file accepted (refused at initiate and bound into the upload link).
+    pub max_file_bytes: u64,
+    /// A person's quota unless an admin set another.
+    pub default_quota_bytes: u64,
+    /// How long an upload link works (5–15 minutes).
+    pub upload_link_ttl: Duration,
+    /// How long an upload may stay unconfirmed before it expires (DOC-3).
+    pub pending_ttl: chrono::Duration,
+    /// Attempts at a command that lost a race on its aggregate.
+    pub conflict_attempts: u32,
+}
+
+impl Default for DocumentPolicy {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 50 * 1024 * 1024,
+            default_quota_bytes: 100 * 1024 * 1024,
+            upload_link_ttl: Duration::from_secs(10 * 60),
+            pending_ttl: chrono::Duration::hours(1),
+            conflict_attempts: 12,
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum DocumentsError {
+    /// Not there, not the caller's, or gone: one answer (DOC-7).
+    #[error("no such document")]
+    NotFound,
+    #[error("The file is larger than the {max} bytes allowed.")]
+    TooLarge { max: u64 },
+    #[error("The file is empty.")]
+    Empty,
+    #[error("DocuVault keeps PDF, Word (.docx), text and Markdown files.")]
+    UnsupportedType,
+    #[error("{0}")]
+    BadName(FileNameError),
+    #[error("{size} more bytes do not fit: {used} of {quota} are used")]
+    QuotaExceeded { used: u64, size: u64, quota: u64 },
+    /// Confirm before the bytes arrived (or after they were removed).
+    #[error("no bytes were uploaded for this document")]
+    UploadMissing,
+    /// The bytes are not what the declared type says; the document is gone.
+    #[error("{0}")]
+    ContentRejected(String),
+    #[error("the upload is not waiting for confirmation")]
+    NotPending,
+    /// Every attempt lost a race: the caller may try again.
+    #[error("too many changes at the same time")]
+    Busy,
+    #[error("event store failure: {0}")]
+    Store(String),
+    #[error("object store failure: {0}")]
+    Objects(#[from] StoreError),
+}
+
+impl From<CommandError<DocumentError>> for DocumentsError {
+    fn from(error: CommandError<DocumentError>) -> Self {
+        match error {
+            CommandError::Rejected(DocumentError::NotFound | DocumentError::AlreadyExists) => {
+                Self::NotFound
+            }
+            CommandError::Rejected(DocumentError::NotPending | DocumentError::NotExpiredYet) => {
+                Self::NotPending
+            }
+            CommandError::Conflict => Self::Busy,
+            other => Self::Store(other.to_string()),
+        }
+    }
+}
+
+impl From<CommandError<StorageError>> for DocumentsError {
+    fn from(error: CommandError<StorageError>) -> Self {
+        match error {
+            CommandError::Rejected(StorageError::QuotaExceeded { used, size, quota }) => {
+                Self::QuotaExceeded { used, size, quota }
+            }
+            CommandError::Conflict => Self::Busy,
+            other => Self::Store(other.to_string()),
+        }
+    }
+}
+
+/// A new pending document and where its bytes go.
+#[derive(Debug, Clone)]
+pub struct Initiated {
+    pub document_id: Uuid,
+    pub kind: DocumentKind,
+    pub link: UploadLink,
+    pub token: Token,
+}
+
+/// What an upload is: a name, a declared size and type.
+#[derive(Debug, Clone)]
+pub struct NewUpload<'a> {
+    pub name: &'a str,
+    pub size: u64,
+    pub content_type: &'a str,
+}
+
+/// What serving a document's bytes needs.
+#[derive(Debug, Clone)]
+pub struct Content {
+    pub kind: DocumentKind,
+    pub size: u64,
+    pub key: ObjectKey,
+    pub name: FileName,
+}
+
+/// A person's use of their quota, from the write side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    pub used_bytes: u64,
+    pub quota_bytes: u64,
+}
+
+#[derive(Clone)]
+pub struct Documents {
+    store: EventStore,
+    keys: KeyRing,
+    objects: ObjectStore,
+    clock: Arc<dyn Clock>,
+    policy: Arc<DocumentPolicy>,
+}
+
+impl Documents {
+    pub fn new(
+        store: EventStore,
+        keys: KeyRing,
+        objects: ObjectStore,
+        clock: Arc<dyn Clock>,
+        policy: DocumentPolicy,
+    ) -> Self {
+        Self {
+            store,
+            keys,
+            objects,
+            clock,
+            policy: Arc::new(policy),
+        }
+    }
+
+    pub fn objects(&self) -> &ObjectStore {
+        &self.objects
+    }
+
+    pub fn policy(&self) -> &DocumentPolicy {
+        &self.policy
+    }
+
+    /// Step one of an upload (DOC-1): a pending document and a link for its bytes.
+    /// Pending uploads reserve no quota, but one that cannot fit is refused here already.
+    pub async fn initiate(
+        &self,
+        owner: Uuid,
+        upload: NewUpload<'_>,
+        meta: &CommandMeta,
+    ) -> Result<Initiated, DocumentsError> {
+        let name = FileName::parse(upload.name).map_err(DocumentsError::BadName)?;
+        let kind = DocumentKind::from_content_type(upload.content_type)
+            .ok_or(DocumentsError::UnsupportedType)?;
+        if upload.size == 0 {
+            return Err(DocumentsError::Empty);
+        }
+        if upload.size > self.policy.max_file_bytes {
+            return Err(DocumentsError::TooLarge {
+                max: self.policy.max_file_bytes,
+            });
+        }
+        let usage = self.usage(owner).await?;
+        if usage.used_bytes.saturating_add(upload.size) > usage.quota_bytes {
+            return Err(DocumentsError::QuotaExceeded {
+                used: usage.used_bytes,
+                size: upload.size,
+                quota: usage.quota_bytes,
+            });
+        }
+        let now = self.clock.now();
+        let document_id = Uuid::now_v7();
+        let key = ObjectKey::new(owner, document_id, kind);
+        let content_type = kind.content_type();
+        let link = self
+            .objects
+            .upload_link(UploadRequest {
+                key: &key,
+                length: upload.size,
+                content_type,
+                now,
+                ttl: self.policy.upload_link_ttl,
+            })
+            .await?;
+        let filename = self.seal_name(owner, &name).await?;
+        let token = self
+            .store
+            .execute::<Document>(
+                &document_id.to_string(),
+                DocumentCommand::Initiate(InitiateUpload {
+                    document_id,
+                    owner,
+                    filename,
+                    declared_kind: kind,
+                    declared_size: upload.size,
+                    storage_key: key.to_string(),
+                    expires_at: now + self.policy.pending_ttl,
+                    at: now,
+                }),
+                (),
+                meta,
+            )
+            .await?;
+        Ok(Initiated {
+            document_id,
+            kind,
+            link,
+            token,
+        })
+    }
+
+    /// Step two (DOC-1, DOC-4): the real size from storage, the content checked, the bytes
+    /// admitted by the owner's storage, the document confirmed. Idempotent.
+    pub async fn confirm(
+        &self,
+        owner: Uuid,
+        document_id: Uuid,
+        meta: &CommandMeta,
+    ) -> Result<Token, DocumentsError> {
+        let document = self.owned(owner, document_id).await?;
+        match document.status() {
+            Some(DocumentStatus::Confirmed) => return self.token_of::<Document>(document_id).await,
+            Some(DocumentStatus::Pending) => {}
+            _ => return Err(DocumentsError::NotFound),
+        }
+        let key = object_key(&document)?;
+        let Some(size) = self.objects.size(&key).await? else {
+            return Err(DocumentsError::UploadMissing);
+        };
+        let kind = match self.check_content(&document, &key, size).await? {
+            Ok(kind) => kind,
+            Err(reason) => {
+                self.reject(owner, document_id, &key, reason.clone(), meta)
+                    .await?;
+                return Err(DocumentsError::ContentRejected(reason));
+            }
+        };
+        let quota = self.quota_of(owner).await?;
+        let at = self.clock.now();
+        self.retrying::<Storage>(
+            &owner.to_string(),
+            || StorageCommand::Admit {
+                document_id,
+                size,
+                quota,
+                at,
+            },
+            meta,
+        )
+        .await?;
+        let confirmed = self
+            .retrying::<Document>(
+                &document_id.to_string(),
+                || DocumentCommand::Confirm {
+                    by: owner,
+                    size,
+                    kind,
+                    at,
+                },
+                meta,
+            )
+            .await;
+        match confirmed {
+            Ok(token) => Ok(token),
+            Err(error) => {
+                // Gone meanwhile (deleted, expired): its bytes must not stay counted.
+                if matches!(error, DocumentsError::NotFound | DocumentsError::NotPending) {
+                    self.settle(document_id, meta).await?;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// The declared size must match what arrived, and the bytes the declared kind.
+    async fn check_content(
+        &self,
+        document: &Document,
+        key: &ObjectKey,
+        size: u64,
+    ) -> Result<Result<DocumentKind, String>, DocumentsError> {
+        if Some(size) != document.declared_size() {
+            return Ok(Err(format!(
+                "{size} bytes arrived, {} were announced",
+                document.declared_size().unwrap_or_default()
+            )));
+        }
+        if size > self.policy.max_file_bytes {
+            return Ok(Err("the file is larger than allowed".into()));
+        }
+        let declared = document.declared_kind().ok_or(DocumentsError::NotFound)?;
+        let Some(bytes) = self.objects.read(key, self.policy.max_file_bytes).await? else {
+            return Err(DocumentsError::UploadMissing);
+        };
+        Ok(content::check(&bytes, declared).map_err(|error| error.to_string()))
+    }
+
+    async fn reject(
+        &self,
+        owner: Uuid,
+        document_id: Uuid,
+        key: &ObjectKey,
+        reason: String,
+        meta: &CommandMeta,
+    ) -> Result<(), DocumentsError> {
+        let at = self.clock.now();
+        self.retrying::<Document>(
+            &document_id.to_string(),
+            || DocumentCommand::Reject {
+                by: owner,
+                reason: reason.clone(),
+                at,
+            },
+            meta,
+        )
+        .await?;
+        self.objects.delete(key).await?;
+        Ok(())
+    }
+
+    pub async fn rename(
+        &self,
+        owner: Uuid,
+        document_id: Uuid,
+        name: &str,
+        meta: &CommandMeta,
+    ) -> Result<Token, DocumentsError> {
+        let name = FileName::parse(name).map_err(DocumentsError::BadName)?;
+        self.owned(owner, document_id).await?;
+        let filename = self.seal_name(owner, &name).await?;
+        let at = self.clock.now();
+        self.retrying::<Document>(
+            &document_id.to_string(),
+            || DocumentCommand::Rename {
+                by: owner,
+                filename: filename.clone(),
+                at,
+            },
+            meta,
+        )
+        .await
+    }
+
+    /// Deletes a document: the bytes are freed and the object removed at once (and again,
+    /// idempotently, by the worker that follows deletions).
+    pub async fn delete(
+        &self,
+        owner: Uuid,
+        document_id: Uuid,
+        meta: &CommandMeta,
+    ) -> Result<Token, DocumentsError> {
+        let at = self.clock.now();
+        let deleted = self
+            .retrying::<Document>(
+                &document_id.to_string(),
+                || DocumentCommand::Delete { by: owner, at },
+                meta,
+            )
+            .await?;
+        Ok(self.settle(document_id, meta).await?.unwrap_or(deleted))
+    }
+
+    /// Expires a pending upload whose time is up (DOC-3); `None` when it is not (or no
+    /// longer) pending and due.
+    pub async fn expire(
+        &self,
+        document_id: Uuid,
+        meta: &CommandMeta,
+    ) -> Result<Option<Token>, DocumentsError> {
+        let at = self.clock.now();
+        match self
+            .retrying::<Document>(
+                &document_id.to_string(),
+                || DocumentCommand::Expire { at },
+                meta,
+            )
+            .await
+        {
+            Ok(token) => {
+                self.settle(document_id, meta).await?;
+                Ok(Some(token))
+            }
+            Err(DocumentsError::NotPending | DocumentsError::NotFound) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Finishes a document that is gone (deleted, expired, rejected): frees its bytes in
+    /// the owner's storage and removes its object. Idempotent; `None` when nothing was
+    /// left to free. A document still alive is left alone.
+    pub async fn settle(
+        &self,
+        document_id: Uuid,
+        meta: &CommandMeta,
+    ) -> Result<Option<Token>, DocumentsError> {
+        let document: Document = self.load(document_id).await?;
+        let (Some(owner), Some(status)) = (document.owner(), document.status()) else {
+            return Ok(None);
+        };
+        if matches!(status, DocumentStatus::Pending | DocumentStatus::Confirmed) {
+            return Ok(None);
+        }
+        let at = self.clock.now();
+        let storage: Storage = self.load_as(owner).await?;
+        let token = if storage.counts(document_id) {
+            Some(
+                self.retrying::<Storage>(
+                    &owner.to_string(),
+                    || StorageCommand::Release { document_id, at },
+                    meta,
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
+        if let Ok(key) = object_key(&document) {
+            self.objects.delete(&key).await?;
+        }
+        Ok(token)
+    }
+
+    /// Records the SHA-256 of a confirmed document's bytes (read as a stream); `None` when
+    /// it is not confirmed (any more) or its bytes are gone.
+    pub async fn record_hash(
+        &self,
+        document_id: Uuid,
+        meta: &CommandMeta,
+    ) -> Result<Option<Token>, DocumentsError> {
+        let document: Document = self.load(document_id).await?;
+        if document.status() != Some(DocumentStatus::Confirmed) || document.sha256().is_some() {
+            return Ok(None);
+        }
+        let key = object_key(&document)?;
+        let Some(mut stream) = self.objects.stream(&key, None).await? else {
+            return Ok(None);
+        };
+        let mut hasher = Sha256::new();
+        while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
+            let chunk = chunk.map_err(|error| DocumentsError::Objects(StoreError::Io(error)))?;
+            hasher.update(&chunk);
+        }
+        let sha256 = hex::encode(hasher.finalize());
+        let at = self.clock.now();
+        self.retrying::<Document>(
+            &document_id.to_string(),
+            || DocumentCommand::RecordHash {
+                sha256: sha256.clone(),
+                at,
+            },
+            meta,
+        )
+        .await
+        .map(Some)
+    }
+
+    /// Where a confirmed document's bytes are and what to call them, for `reader` — from
+    /// the write side, so a deletion counts from the very next request.
+    pub async fn content_of(
+        &self,
+        reader: Uuid,
+        document_id: Uuid,
+    ) -> Result<Content, DocumentsError> {
+        let document = self.owned(reader, document_id).await?;
+        let (Some(DocumentStatus::Confirmed), Some(kind), Some(size), Some(sealed)) = (
+            document.status(),
+            document.kind(),
+            document.size(),
+            document.filename(),
+        ) else {
+            return Err(DocumentsError::NotFound);
+        };
+        let key = object_key(&document)?;
+        let owner = document.owner().ok_or(DocumentsError::NotFound)?;
+        let data_key = self
+            .keys
+            .find(owner)
+            .await
+            .map_err(|error| DocumentsError::Store(error.to_string()))?
+            .ok_or(DocumentsError::NotFound)?;
+        let text = data_key
+            .open_text(owner, FILENAME_FIELD, sealed)
+            .map_err(|error| DocumentsError::Store(error.to_string()))?;
+        let name = FileName::parse(&text).map_err(DocumentsError::BadName)?;
+        Ok(Content {
+            kind,
+            size,
+            key,
+            name,
+        })
+    }
+
+    /// Used and allowed bytes, from the owner's storage and account.
+    pub async fn usage(&self, owner: Uuid) -> Result<Usage, DocumentsError> {
+        let storage: Storage = self.load_as(owner).await?;
+        Ok(Usage {
+            used_bytes: storage.used(),
+            quota_bytes: self.quota_of(owner).await?,
+        })
+    }
+
+    async fn quota_of(&self, owner: Uuid) -> Result<u64, DocumentsError> {
+        let user: User = self
+            .store
+            .load(&owner.to_string())
+            .await
+            .map_err(|error| DocumentsError::Store(error.to_string()))?;
+        Ok(user
+            .quota_bytes()
+            .unwrap_or(self.policy.default_quota_bytes))
+    }
+
+    /// The document if `owner` may see it; otherwise the one answer for everything else.
+    async fn owned(&self, owner: Uuid, document_id: Uuid) -> Result<Document, DocumentsError> {
+        let document: Document = self.load(document_id).await?;
+        if document.owner() == Some(owner)
+            && matches!(
+                document.status(),
+                Some(DocumentStatus::Pending | DocumentStatus::Confirmed)
+            )
+        {
+            Ok(document)
+        } else {
+            Err(DocumentsError::NotFound)
+        }
+    }
+
+    async fn load(&self, document_id: Uuid) -> Result<Document, DocumentsError> {
+        self.store
+            .load::<Document>(&document_id.to_string())
+            .await
+            .map_err(|error| DocumentsError::Store(error.to_string()))
+    }
+
+    async fn load_as(&self, owner: Uuid) -> Result<Storage, DocumentsError> {
+        self.store
+            .load::<Storage>(&owner.to_string())
+            .await
+            .map_err(|error| DocumentsError::Store(error.to_string()))
+    }
+
+    async fn token_of<A: domain::Aggregate>(&self, id: Uuid) -> Result<Token, DocumentsError> {
+        eventlog::log::last_token_of(self.store.pool(), A::TYPE, &id.to_string())
+            .await
+            .map_err(|error| DocumentsError::Store(error.to_string()))?
+            .ok_or(DocumentsError::NotFound)
+    }
+
+    async fn seal_name(
+        &self,
+        owner: Uuid,
+        name: &FileName,
+    ) -> Result<domain::Sealed, DocumentsError> {
+        let key = self
+            .keys
+            .find(owner)
+            .await
+            .map_err(|error| DocumentsError::Store(error.to_string()))?
+            .ok_or(DocumentsError::NotFound)?;
+        Ok(seal(&key, owner, FILENAME_FIELD, name.as_str().as_bytes()))
+    }
+
+    /// Runs a command, again after a lost race (same command id), up to the policy's
+    /// attempts, with jittered backoff. A command that changes nothing on a retry (the
+    /// earlier attempt won after all) answers the aggregate's current token.
+    async fn retrying<A>(
+        &self,
+        aggregate_id: &str,
+        command: impl Fn() -> A::Command,
+        meta: &CommandMeta,
+    ) -> Result<Token, DocumentsError>
+    where
+        A: domain::Aggregate<Services = ()> + 'static,
+        A::Command: Send,
+        DocumentsError: From<CommandError<A::Error>>,
+    {
+        let mut attempt = 1;
+        loop {
+            match self
+                .store
+                .execute::<A>(aggregate_id, command(), (), meta)
+                .await
+            {
+                Err(CommandError::Conflict) if attempt < self.policy.conflict_attempts => {
+                    let ceiling = 2u64.saturating_pow(attempt.min(6)) * 2;
+                    let pause = rand::thread_rng().gen_range(1..=ceiling);
+                    tokio::time::sleep(Duration::from_millis(pause)).await;
+                    attempt += 1;
+                }
+                result => return result.map_err(DocumentsError::from),
+            }
+        }
+    }
+}
+
+fn object_key(document: &Document) -> Result<ObjectKey, DocumentsError> {
+    document
+        .storage_key()
+        .and_then(ObjectKey::parse)
+        .ok_or_else(|| DocumentsError::Store("a document without a valid object key".into()))
+}

@@ -1,0 +1,486 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { flushPromises, mount, type VueWrapper } from '@vue/test-utils'
+import type { DocumentKind, VaultDocument } from '../services/documents'
+import { jsonResponse, mockXhr } from '../test-utils'
+
+const push = vi.fn()
+vi.mock('vue-router', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('vue-router')>()),
+  useRouter: () => ({ push }),
+}))
+
+const navigation = vi.hoisted(() => ({ assignLocation: vi.fn() }))
+vi.mock('../utils/navigation', () => navigation)
+
+const { default: DocumentsView } = await import('./DocumentsView.vue')
+
+const TOKENS = { access_token: 'at-1', token_type: 'Bearer', expires_in: 600, user_id: 'u-1', role: 'user' }
+
+interface Call {
+  method: string
+  url: string
+  headers: Record<string, string>
+  body: unknown
+}
+
+/** An in-memory stand-in for the documents API (docs/api/documents.md). */
+class FakeApi {
+  docs: VaultDocument[] = []
+  contents = new Map<string, string>()
+  usage = { used_bytes: 12_300_000, quota_bytes: 100_000_000, max_file_bytes: 25_000_000 }
+  /** Answers for POST /api/documents by file name, instead of creating the document. */
+  refuseCreate = new Map<string, { status: number; body: unknown }>()
+  calls: Call[] = []
+  private writes = 0
+
+  add(name: string, kind: DocumentKind, extra: Partial<VaultDocument> = {}): VaultDocument {
+    const document: VaultDocument = {
+      id: `d${this.docs.length + 1}`,
+      name,
+      kind,
+      status: 'confirmed',
+      size: 1_500_000,
+      created_at: new Date(Date.UTC(2025, 0, 1 + this.docs.length)).toISOString(),
+      confirmed_at: null,
+      sha256: null,
+      duplicate: false,
+      ...extra,
+    }
+    this.docs.push(document)
+    return document
+  }
+
+  lists(): URLSearchParams[] {
+    return this.calls
+      .filter((call) => call.method === 'GET' && call.url.startsWith('/api/documents?'))
+      .map((call) => new URLSearchParams(call.url.split('?')[1]))
+  }
+
+  private written(status: number, body?: unknown): Response {
+    this.writes += 1
+    const headers = { 'Content-Type': 'application/json', 'X-Consistency-Token': `ct-${this.writes}` }
+    return new Response(body === undefined ? null : JSON.stringify(body), { status, headers })
+  }
+
+  private list(params: URLSearchParams): Response {
+    const sort = params.get('sort') ?? 'date'
+    const direction = params.get('order') === 'asc' ? 1 : -1
+    const key = (item: VaultDocument) => (sort === 'name' ? item.name : sort === 'size' ? item.size : item.created_at)
+    const matching = this.docs
+      .filter((item) => !params.get('kind') || item.kind === params.get('kind'))
+      .filter((item) => !params.get('status') || item.status === params.get('status'))
+      .sort((a, b) => (key(a) < key(b) ? -direction : key(a) > key(b) ? direction : 0))
+    const offset = Number(params.get('cursor')?.replace('after-', '') ?? 0)
+    const limit = Number(params.get('limit') ?? 50)
+    const items = matching.slice(offset, offset + limit)
+    const more = offset + limit < matching.length
+    return jsonResponse(200, { items, next_cursor: more ? `after-${offset + limit}` : null, total: matching.length })
+  }
+
+  handle(url: string, init: RequestInit = {}): Response {
+    const method = init.method ?? 'GET'
+    const body = typeof init.body === 'string' ? (JSON.parse(init.body) as Record<string, unknown>) : undefined
+    this.calls.push({ method, url, headers: (init.headers ?? {}) as Record<string, string>, body })
+    const [path, query] = url.split('?')
+    const found = /^\/api\/documents\/([^/]+)(\/.*)?$/.exec(path!)
+    const document = found ? this.docs.find((item) => item.id === decodeURIComponent(found[1]!)) : undefined
+    const rest = found?.[2] ?? ''
+
+    if (path === '/api/auth/refresh') return jsonResponse(200, TOKENS)
+    if (path === '/api/documents/usage') return jsonResponse(200, this.usage)
+    if (path === '/api/documents' && method === 'GET') return this.list(new URLSearchParams(query))
+    if (path === '/api/documents' && method === 'POST') {
+      const { name, size, content_type: type } = body as { name: string; size: number; content_type: string }
+      const refusal = this.refuseCreate.get(name)
+      if (refusal) return jsonResponse(refusal.status, refusal.body)
+      const kind: DocumentKind = type === 'application/pdf' ? 'pdf' : type === 'text/markdown' ? 'markdown' : 'text'
+      const created = this.add(name, kind, { status: 'pending', size })
+      return this.written(201, {
+        document: created,
+        upload: {
+          url: `/api/uploads/${created.id}?signature=sig`,
+          method: 'PUT',
+          headers: { 'Content-Type': type },
+          expires_at: '2025-01-01T01:00:00Z',
+        },
+      })
+    }
+    if (!document) return jsonResponse(404, { code: 'not_found', message: 'Not found.' })
+    if (rest === '/confirm' && method === 'POST') {
+      document.status = 'confirmed'
+      this.usage.used_bytes += document.size
+      return this.written(200, document)
+    }
+    if (rest === '' && method === 'PATCH') {
+      const name = (body as { name: string }).name
+      if (name.includes('/')) {
+        return jsonResponse(400, {
+          code: 'invalid_input',
+          message: 'Some fields need attention.',
+          fields: { name: 'A name cannot contain "/".' },
+        })
+      }
+      document.name = name
+      return this.written(200, document)
+    }
+    if (rest === '' && method === 'DELETE') {
+      this.docs = this.docs.filter((item) => item !== document)
+      this.usage.used_bytes -= document.size
+      return this.written(204)
+    }
+    if (rest === '/content') return new Response(this.contents.get(document.id) ?? '', { status: 200 })
+    if (rest === '/download-link') {
+      return this.written(200, { url: '/api/downloads/tok-1', expires_at: '2025-01-01T00:05:00Z' })
+    }
+    return jsonResponse(405, { code: 'method_not_allowed', message: 'Method not allowed.' })
+  }
+}
+
+let api: FakeApi
+let wrapper: VueWrapper | undefined
+
+function serve() {
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => api.handle(String(input), init)),
+  )
+}
+
+async function mountView() {
+  serve()
+  wrapper = mount(DocumentsView, { attachTo: document.body })
+  await flushPromises()
+  return wrapper
+}
+
+/** The name a screen reader gives the element: its aria-label, else its text. */
+function nameOf(element: Element): string {
+  return element.getAttribute('aria-label') ?? (element.textContent ?? '').replace(/\s+/g, ' ').trim()
+}
+
+function button(view: VueWrapper, name: string) {
+  const found = view.findAll('button').find((candidate) => nameOf(candidate.element) === name)
+  if (!found) throw new Error(`no button named "${name}"`)
+  return found
+}
+
+function rowNames(view: VueWrapper): string[] {
+  return view.findAll('[data-testid="document-row"] [data-testid="document-name"]').map((cell) => cell.text())
+}
+
+function chooseFiles(view: VueWrapper, files: File[]) {
+  const input = view.get('input[type="file"]')
+  Object.defineProperty(input.element, 'files', { value: files, configurable: true })
+  return input.trigger('change')
+}
+
+describe('DocumentsView', () => {
+  beforeEach(() => {
+    api = new FakeApi()
+    push.mockReset()
+    navigation.assignLocation.mockReset()
+  })
+
+  afterEach(() => {
+    wrapper?.unmount()
+    wrapper = undefined
+  })
+
+  it('shows the quota and the documents in a table, with a badge for duplicates', async () => {
+    api.add('Tax.pdf', 'pdf', { size: 1_234_567 })
+    api.add('Notes.md', 'markdown', { status: 'pending', size: 900, duplicate: true })
+    const view = await mountView()
+
+    expect(view.get('[data-testid="quota"]').text()).toContain('12.3 MB of 100 MB')
+    const meter = view.get('[data-testid="quota"] meter')
+    expect(meter.attributes('aria-valuetext')).toBe('12.3 MB of 100 MB')
+    expect(view.get('label[for="quota-meter"]').text()).toBe('Storage used')
+
+    const rows = view.findAll('[data-testid="document-row"]')
+    expect(rows).toHaveLength(2)
+    expect(rowNames(view)).toEqual(['Notes.md', 'Tax.pdf'])
+    const cells = rows[0]!.findAll('th, td').map((cell) => cell.text())
+    expect(cells.slice(1, 3)).toEqual(['Markdown', '900 B'])
+    expect(cells[4]).toContain('Pending')
+    expect(rows[0]!.find('[data-testid="duplicate"]').text()).toBe('Duplicate')
+    expect(rows[1]!.find('[data-testid="duplicate"]').exists()).toBe(false)
+    expect(view.get('[data-testid="total"]').text()).toBe('2 documents')
+    // Pending documents have no content to show or download yet.
+    expect(() => button(view, 'Preview Notes.md')).toThrow()
+    button(view, 'Preview Tax.pdf')
+    button(view, 'Download Tax.pdf')
+    button(view, 'Rename Notes.md')
+    button(view, 'Delete Notes.md')
+  })
+
+  it('sorts by a column header, toggling the order, and says so with aria-sort', async () => {
+    api.add('b.pdf', 'pdf', { size: 2 })
+    api.add('a.pdf', 'pdf', { size: 3 })
+    api.add('c.pdf', 'pdf', { size: 1 })
+    const view = await mountView()
+    const header = (label: string) => view.findAll('th[scope="col"]').find((th) => th.text().startsWith(label))!
+    expect(header('Added').attributes('aria-sort')).toBe('descending')
+    expect(header('Name').attributes('aria-sort')).toBe('none')
+    expect(header('Kind').attributes('aria-sort')).toBeUndefined()
+
+    await header('Name').get('button').trigger('click')
+    await flushPromises()
+
+    expect(api.lists().at(-1)!.toString()).toBe('sort=name&order=asc&limit=25')
+    expect(header('Name').attributes('aria-sort')).toBe('ascending')
+    expect(header('Added').attributes('aria-sort')).toBe('none')
+    expect(rowNames(view)).toEqual(['a.pdf', 'b.pdf', 'c.pdf'])
+
+    await header('Name').get('button').trigger('click')
+    await flushPromises()
+
+    expect(api.lists().at(-1)!.get('order')).toBe('desc')
+    expect(header('Name').attributes('aria-sort')).toBe('descending')
+    expect(rowNames(view)).toEqual(['c.pdf', 'b.pdf', 'a.pdf'])
+
+    await header('Size').get('button').trigger('click')
+    await flushPromises()
+    expect(api.lists().at(-1)!.toString()).toBe('sort=size&order=desc&limit=25')
+    expect(rowNames(view)).toEqual(['a.pdf', 'b.pdf', 'c.pdf'])
+  })
+
+  it('filters by kind and status', async () => {
+    api.add('a.pdf', 'pdf')
+    api.add('b.md', 'markdown')
+    api.add('c.md', 'markdown', { status: 'pending' })
+    const view = await mountView()
+
+    await view.get('#filter-kind').setValue('markdown')
+    await flushPromises()
+    expect(api.lists().at(-1)!.get('kind')).toBe('markdown')
+    expect(rowNames(view).sort()).toEqual(['b.md', 'c.md'])
+
+    await view.get('#filter-status').setValue('pending')
+    await flushPromises()
+    expect(api.lists().at(-1)!.get('status')).toBe('pending')
+    expect(rowNames(view)).toEqual(['c.md'])
+    expect(view.get('[data-testid="total"]').text()).toBe('1 document match')
+  })
+
+  it('pages forward with the next cursor and back with the one before', async () => {
+    for (let index = 1; index <= 60; index++) api.add(`doc ${String(index).padStart(2, '0')}.txt`, 'text')
+    const view = await mountView()
+    expect(view.findAll('[data-testid="document-row"]')).toHaveLength(25)
+    expect(button(view, 'Previous').attributes('disabled')).toBeDefined()
+    expect(view.get('[data-testid="total"]').text()).toBe('60 documents')
+
+    await button(view, 'Next').trigger('click')
+    await flushPromises()
+    expect(api.lists().at(-1)!.get('cursor')).toBe('after-25')
+    expect(view.get('[data-testid="page-number"]').text()).toBe('Page 2')
+    expect(rowNames(view)[0]).toBe('doc 35.txt')
+
+    await button(view, 'Next').trigger('click')
+    await flushPromises()
+    expect(api.lists().at(-1)!.get('cursor')).toBe('after-50')
+    expect(view.findAll('[data-testid="document-row"]')).toHaveLength(10)
+    expect(button(view, 'Next').attributes('disabled')).toBeDefined()
+
+    await button(view, 'Previous').trigger('click')
+    await flushPromises()
+    expect(api.lists().at(-1)!.get('cursor')).toBe('after-25')
+
+    await button(view, 'Previous').trigger('click')
+    await flushPromises()
+    expect(api.lists().at(-1)!.has('cursor')).toBe(false)
+    expect(view.get('[data-testid="page-number"]').text()).toBe('Page 1')
+    expect(rowNames(view)[0]).toBe('doc 60.txt')
+  })
+
+  it('uploads files with a progress bar each; a refused file shows why and the others go on', async () => {
+    const xhr = mockXhr()
+    const quotaMessage = 'This file needs 5.0 MB but only 2.1 MB of your 100 MB are free.'
+    api.refuseCreate.set('big.pdf', { status: 409, body: { code: 'quota_exceeded', message: quotaMessage } })
+    const view = await mountView()
+    expect(view.get('label[for="file-input"]').text()).toBe('Choose files')
+
+    await chooseFiles(view, [
+      new File(['%PDF-1.7'], 'big.pdf', { type: 'application/pdf' }),
+      new File(['hello world'], 'hello.txt', { type: 'text/plain' }),
+      new File(['# Title'], 'notes.md', { type: '' }),
+    ])
+    await flushPromises()
+
+    const rows = () => view.findAll('[data-testid="upload-row"]')
+    expect(rows()).toHaveLength(3)
+    expect(rows()[0]!.attributes('data-state')).toBe('failed')
+    expect(rows()[0]!.get('[data-testid="upload-error"]').text()).toBe(quotaMessage)
+    expect(view.get('[data-testid="status"]').text()).toBe(`Could not upload big.pdf: ${quotaMessage}`)
+
+    // Two at once: the other two files are on their way.
+    expect(xhr.sent.map((sent) => sent.url)).toEqual(['/api/uploads/d1?signature=sig', '/api/uploads/d2?signature=sig'])
+    const [hello, notes] = xhr.sent
+    expect(hello!.method).toBe('PUT')
+    expect(hello!.headers).toEqual({ 'Content-Type': 'text/plain' })
+    expect(notes!.headers).toEqual({ 'Content-Type': 'text/markdown' })
+    expect(JSON.stringify(xhr.sent.map((sent) => sent.headers))).not.toMatch(/authorization/i)
+
+    hello!.progress(5, 10)
+    await flushPromises()
+    const bar = rows()[1]!.get('[role="progressbar"]')
+    expect(bar.attributes('aria-valuenow')).toBe('50')
+    expect(bar.attributes('aria-label')).toBe('Upload of hello.txt')
+    expect(rows()[1]!.get('[data-testid="upload-state"]').text()).toBe('Uploading… 50%')
+
+    hello!.respond(200)
+    await flushPromises()
+
+    expect(rows()[1]!.attributes('data-state')).toBe('done')
+    expect(rows()[1]!.get('[role="progressbar"]').attributes('aria-valuenow')).toBe('100')
+    const confirm = api.calls.findIndex((call) => call.url === '/api/documents/d1/confirm')
+    expect(confirm).toBeGreaterThan(-1)
+    // The list read after the confirm asks to see it (read your writes).
+    const reread = api.calls.slice(confirm + 1).find((call) => call.url.startsWith('/api/documents?'))
+    expect(reread?.headers['X-Consistency-Token']).toBeDefined()
+    expect(rowNames(view)).toContain('hello.txt')
+    expect(view.get('[data-testid="status"]').text()).toBe('hello.txt uploaded.')
+    expect(view.get('[data-testid="quota-text"]').text()).toBe('12.3 MB of 100 MB')
+
+    notes!.respond(200)
+    await flushPromises()
+    expect(rows().map((row) => row.attributes('data-state'))).toEqual(['failed', 'done', 'done'])
+    expect(rowNames(view)).toEqual(expect.arrayContaining(['hello.txt', 'notes.md']))
+
+    await button(view, 'Clear finished uploads').trigger('click')
+    expect(rows()).toHaveLength(0)
+  })
+
+  it('takes files dropped on the drop zone', async () => {
+    const xhr = mockXhr()
+    const view = await mountView()
+    const zone = view.get('[data-testid="drop-zone"]')
+
+    await zone.trigger('dragenter', { dataTransfer: { types: ['Files'], files: [] } })
+    expect(zone.classes()).toContain('dragging')
+    await zone.trigger('drop', {
+      dataTransfer: { types: ['Files'], files: [new File(['a'], 'a.txt', { type: 'text/plain' })] },
+    })
+    await flushPromises()
+
+    expect(zone.classes()).not.toContain('dragging')
+    expect(view.findAll('[data-testid="upload-row"]')).toHaveLength(1)
+    expect(xhr.sent).toHaveLength(1)
+  })
+
+  it('renames a document in place', async () => {
+    api.add('Tax.pdf', 'pdf')
+    const view = await mountView()
+
+    await button(view, 'Rename Tax.pdf').trigger('click')
+    await flushPromises()
+    const input = view.get<HTMLInputElement>('input[id^="rename-input-"]')
+    expect(view.get(`label[for="${input.attributes('id')}"]`).text()).toBe('New name for Tax.pdf')
+    expect(document.activeElement).toBe(input.element)
+    expect(input.element.selectionEnd).toBe(3)
+
+    await input.setValue('bad/name.pdf')
+    await view.get('form.rename').trigger('submit')
+    await flushPromises()
+    expect(view.get('.rename .field-error').text()).toBe('A name cannot contain "/".')
+    expect(input.attributes('aria-invalid')).toBe('true')
+
+    await input.setValue('Tax return 2025.pdf')
+    await view.get('form.rename').trigger('submit')
+    await flushPromises()
+
+    const patches = api.calls.filter((call) => call.method === 'PATCH')
+    expect(patches.map((call) => call.url)).toEqual(['/api/documents/d1', '/api/documents/d1'])
+    expect(patches[1]!.body).toEqual({ name: 'Tax return 2025.pdf' })
+    expect(rowNames(view)).toEqual(['Tax return 2025.pdf'])
+    expect(view.get('[data-testid="status"]').text()).toBe('Renamed Tax.pdf to Tax return 2025.pdf.')
+    expect(document.activeElement).toBe(button(view, 'Rename Tax return 2025.pdf').element)
+  })
+
+  it('cancels a rename with Escape', async () => {
+    api.add('Tax.pdf', 'pdf')
+    const view = await mountView()
+    await button(view, 'Rename Tax.pdf').trigger('click')
+    await flushPromises()
+
+    await view.get('input[id^="rename-input-"]').trigger('keydown', { key: 'Escape' })
+    await flushPromises()
+
+    expect(view.find('form.rename').exists()).toBe(false)
+    expect(api.calls.some((call) => call.method === 'PATCH')).toBe(false)
+  })
+
+  it('asks before deleting, and deletes only on the confirmation', async () => {
+    api.add('Tax.pdf', 'pdf', { size: 2_000_000 })
+    const view = await mountView()
+
+    await button(view, 'Delete Tax.pdf').trigger('click')
+    await flushPromises()
+    expect(view.text()).toContain('Really delete ‘Tax.pdf’?')
+    expect(document.activeElement).toBe(button(view, 'Cancel').element)
+
+    await button(view, 'Cancel').trigger('click')
+    await flushPromises()
+    expect(view.text()).not.toContain('Really delete')
+    expect(document.activeElement).toBe(button(view, 'Delete Tax.pdf').element)
+    expect(api.calls.some((call) => call.method === 'DELETE')).toBe(false)
+
+    await button(view, 'Delete Tax.pdf').trigger('click')
+    await flushPromises()
+    await button(view, 'Confirm deleting Tax.pdf').trigger('click')
+    await flushPromises()
+
+    expect(api.calls.filter((call) => call.method === 'DELETE').map((call) => call.url)).toEqual(['/api/documents/d1'])
+    expect(view.findAll('[data-testid="document-row"]')).toHaveLength(0)
+    expect(view.get('[data-testid="status"]').text()).toBe('Deleted Tax.pdf.')
+    expect(view.get('[data-testid="quota-text"]').text()).toBe('10.3 MB of 100 MB')
+    expect(view.text()).toContain('No documents yet.')
+  })
+
+  it('previews text as text: markup in it is shown, never run', async () => {
+    const doc = api.add('notes.md', 'markdown')
+    const hostile = '# Notes\n<script>window.__previewRan = true</script><img src=x onerror="window.__previewRan = true">'
+    api.contents.set(doc.id, hostile)
+    const view = await mountView()
+
+    await button(view, 'Preview notes.md').trigger('click')
+    await flushPromises()
+
+    const preview = view.get('[data-testid="preview"]')
+    const pre = preview.get('pre')
+    expect(pre.element.textContent).toBe(hostile)
+    expect(preview.find('script').exists()).toBe(false)
+    expect(preview.find('img').exists()).toBe(false)
+    expect((window as unknown as { __previewRan?: boolean }).__previewRan).toBeUndefined()
+    const content = api.calls.find((call) => call.url === `/api/documents/${doc.id}/content`)!
+    expect(content.headers.Authorization).toBe('Bearer at-1')
+    expect(document.activeElement?.id).toBe('preview-title')
+
+    await button(view, 'Close preview').trigger('click')
+    await flushPromises()
+    expect(view.find('[data-testid="preview"]').exists()).toBe(false)
+    expect(document.activeElement).toBe(button(view, 'Preview notes.md').element)
+  })
+
+  it('downloads through a short-lived link', async () => {
+    api.add('Tax.pdf', 'pdf')
+    const view = await mountView()
+
+    await button(view, 'Download Tax.pdf').trigger('click')
+    await flushPromises()
+
+    expect(api.calls.at(-1)).toMatchObject({ method: 'POST', url: '/api/documents/d1/download-link' })
+    expect(navigation.assignLocation).toHaveBeenCalledWith('/api/downloads/tok-1')
+  })
+
+  it('sends people whose session ended to sign in, and back here after', async () => {
+    serve()
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => jsonResponse(401, { code: 'unauthorized', message: 'Sign in to continue.' })),
+    )
+    wrapper = mount(DocumentsView, { attachTo: document.body })
+    await flushPromises()
+
+    expect(push).toHaveBeenCalledWith({ path: '/login', query: { next: '/documents' } })
+  })
+})

@@ -1,0 +1,503 @@
+//! The `documents` read model (DOC-5): each person's live documents (pending and
+//! confirmed) with their opened names, for the list with its paging, sorting and filters,
+//! plus each person's used bytes. Expired, rejected and deleted documents leave it, and
+//! so does everything of an account that is deleted. The sweeper reads it to tell owned
+//! objects from orphans.
+//!
+//! Names arrive sealed under the owner's data key; once that key is shredded they cannot
+//! be opened, and a rebuild (which also sees the deletion) leaves no row for them.
+
+use crate::{ApplyError, ReadModel};
+use crypto::{DataKey, KeyRing};
+use domain::document::storage::StorageEvent;
+use domain::document::{DocumentEvent, FILENAME_FIELD};
+use domain::user::UserEvent;
+use domain::Sealed;
+use eventlog::StoredEvent;
+use futures::future::BoxFuture;
+use sqlx::PgConnection;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+pub struct DocumentsModel {
+    keys: KeyRing,
+}
+
+impl DocumentsModel {
+    pub const NAME: &'static str = "documents";
+
+    pub fn new(keys: KeyRing) -> Self {
+        Self { keys }
+    }
+}
+
+impl ReadModel for DocumentsModel {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn aggregate_types(&self) -> &'static [&'static str] {
+        &["document", "storage", "user"]
+    }
+
+    fn schema_version(&self) -> i32 {
+        1
+    }
+
+    fn tables_sql(&self, schema: &str) -> String {
+        format!(
+            "create table {schema}.documents (
+               document_id uuid primary key,
+               owner uuid not null,
+               -- Opened with the owner's key.
+               name text not null,
+               kind text not null,
+               -- pending | confirmed
+               status text not null,
+               -- Declared while pending, stored once confirmed.
+               size bigint not null,
+               storage_key text not null,
+               created_at timestamptz not null,
+               confirmed_at timestamptz,
+               expires_at timestamptz not null,
+               sha256 text
+             );
+             create table {schema}.usage (
+               owner uuid primary key,
+               used_bytes bigint not null
+             );"
+        )
+    }
+
+    fn indexes_sql(&self, schema: &str) -> String {
+        format!(
+            "create index documents_by_date on {schema}.documents (owner, created_at, document_id);
+             create index documents_by_name on {schema}.documents (owner, lower(name), document_id);
+             create index documents_by_size on {schema}.documents (owner, size, document_id);
+             create index documents_by_hash on {schema}.documents (owner, sha256) where sha256 is not null;
+             create index documents_pending on {schema}.documents (expires_at) where status = 'pending';
+             create index documents_by_key on {schema}.documents (storage_key);"
+        )
+    }
+
+    fn apply<'a>(
+        &'a self,
+        connection: &'a mut PgConnection,
+        schema: &'a str,
+        events: &'a [StoredEvent],
+    ) -> BoxFuture<'a, Result<(), ApplyError>> {
+        Box::pin(async move {
+            let mut keys: HashMap<Uuid, Option<DataKey>> = HashMap::new();
+            for event in events {
+                match event.aggregate_type.as_str() {
+                    "document" => {
+                        let decoded: DocumentEvent = decode(event)?;
+                        self.apply_document(&mut *connection, schema, &mut keys, decoded, event)
+                            .await?;
+                    }
+                    "storage" => {
+                        let decoded: StorageEvent = decode(event)?;
+                        apply_storage(&mut *connection, schema, decoded, event).await?;
+                    }
+                    "user" => {
+                        if let UserEvent::UserDeleted(deleted) = decode(event)? {
+                            keys.insert(deleted.user_id, None);
+                            for table in ["documents", "usage"] {
+                                sqlx::query(&format!(
+                                    "delete from {schema}.{table} where owner = $1"
+                                ))
+                                .bind(deleted.user_id)
+                                .execute(&mut *connection)
+                                .await?;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+fn decode<E: serde::de::DeserializeOwned>(event: &StoredEvent) -> Result<E, ApplyError> {
+    event.decode().map_err(|error| ApplyError::Poison {
+        position: event.position,
+        reason: error.to_string(),
+    })
+}
+
+fn bytes(value: u64, event: &StoredEvent) -> Result<i64, ApplyError> {
+    i64::try_from(value).map_err(|_| ApplyError::Poison {
+        position: event.position,
+        reason: format!("{value} bytes is out of range"),
+    })
+}
+
+async fn apply_storage(
+    connection: &mut PgConnection,
+    schema: &str,
+    decoded: StorageEvent,
+    event: &StoredEvent,
+) -> Result<(), ApplyError> {
+    let used_after = match &decoded {
+        StorageEvent::StorageAdmitted(e) => e.used_after,
+        StorageEvent::StorageReleased(e) => e.used_after,
+    };
+    let owner: Uuid = event.aggregate_id.parse().map_err(|_| ApplyError::Poison {
+        position: event.position,
+        reason: "a storage id that is not a user id".into(),
+    })?;
+    sqlx::query(&format!(
+        "insert into {schema}.usage (owner, used_bytes) values ($1, $2)
+         on conflict (owner) do update set used_bytes = excluded.used_bytes"
+    ))
+    .bind(owner)
+    .bind(bytes(used_after, event)?)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+impl DocumentsModel {
+    async fn open_name(
+        &self,
+        connection: &mut PgConnection,
+        keys: &mut HashMap<Uuid, Option<DataKey>>,
+        owner: Uuid,
+        sealed: &Sealed,
+        event: &StoredEvent,
+    ) -> Result<Option<String>, ApplyError> {
+        if let std::collections::hash_map::Entry::Vacant(slot) = keys.entry(owner) {
+            let mut found = self
+                .keys
+                .find_many_on(&mut *connection, &[owner])
+                .await
+                .map_err(|error| match error {
+                    crypto::KeyRingError::Database(sql) => ApplyError::Database(sql),
+                    wrong_key => ApplyError::Poison {
+                        position: event.position,
+                        reason: wrong_key.to_string(),
+                    },
+                })?;
+            slot.insert(found.remove(&owner));
+        }
+        let Some(Some(key)) = keys.get(&owner) else {
+            return Ok(None);
+        };
+        key.open_text(owner, FILENAME_FIELD, sealed)
+            .map(Some)
+            .map_err(|error| ApplyError::Poison {
+                position: event.position,
+                reason: error.to_string(),
+            })
+    }
+
+    async fn apply_document(
+        &self,
+        connection: &mut PgConnection,
+        schema: &str,
+        keys: &mut HashMap<Uuid, Option<DataKey>>,
+        decoded: DocumentEvent,
+        event: &StoredEvent,
+    ) -> Result<(), ApplyError> {
+        match decoded {
+            DocumentEvent::UploadInitiated(e) => {
+                // A shredded key: the account is gone, and so are its rows.
+                let Some(name) = self
+                    .open_name(&mut *connection, keys, e.owner, &e.filename, event)
+                    .await?
+                else {
+                    return Ok(());
+                };
+                sqlx::query(&format!(
+                    "insert into {schema}.documents
+                       (document_id, owner, name, kind, status, size, storage_key, created_at, expires_at)
+                     values ($1, $2, $3, $4, 'pending', $5, $6, $7, $8)
+                     on conflict (document_id) do nothing"
+                ))
+                .bind(e.document_id)
+                .bind(e.owner)
+                .bind(name)
+                .bind(e.declared_kind.as_str())
+                .bind(bytes(e.declared_size, event)?)
+                .bind(e.storage_key)
+                .bind(e.initiated_at)
+                .bind(e.expires_at)
+                .execute(connection)
+                .await?;
+            }
+            DocumentEvent::UploadConfirmed(e) => {
+                sqlx::query(&format!(
+                    "update {schema}.documents
+                     set status = 'confirmed', size = $2, kind = $3, confirmed_at = $4
+                     where document_id = $1"
+                ))
+                .bind(e.document_id)
+                .bind(bytes(e.size, event)?)
+                .bind(e.kind.as_str())
+                .bind(e.confirmed_at)
+                .execute(connection)
+                .await?;
+            }
+            DocumentEvent::DocumentRenamed(e) => {
+                let Some(name) = self
+                    .open_name(&mut *connection, keys, e.owner, &e.filename, event)
+                    .await?
+                else {
+                    return Ok(());
+                };
+                sqlx::query(&format!(
+                    "update {schema}.documents set name = $2 where document_id = $1"
+                ))
+                .bind(e.document_id)
+                .bind(name)
+                .execute(connection)
+                .await?;
+            }
+            DocumentEvent::ContentHashed(e) => {
+                sqlx::query(&format!(
+                    "update {schema}.documents set sha256 = $2 where document_id = $1"
+                ))
+                .bind(e.document_id)
+                .bind(e.sha256)
+                .execute(connection)
+                .await?;
+            }
+            DocumentEvent::UploadExpired(e) => delete(connection, schema, e.document_id).await?,
+            DocumentEvent::UploadRejected(e) => delete(connection, schema, e.document_id).await?,
+            DocumentEvent::DocumentDeleted(e) => delete(connection, schema, e.document_id).await?,
+        }
+        Ok(())
+    }
+}
+
+async fn delete(
+    connection: &mut PgConnection,
+    schema: &str,
+    document_id: Uuid,
+) -> Result<(), ApplyError> {
+    sqlx::query(&format!(
+        "delete from {schema}.documents where document_id = $1"
+    ))
+    .bind(document_id)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+/// Queries the API and the workers run against the live model.
+pub mod queries {
+    use super::DocumentsModel;
+    use crate::model::live_schema;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use chrono::{DateTime, Utc};
+    use sqlx::PgPool;
+    use uuid::Uuid;
+
+    /// A document as the list shows it.
+    #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+    pub struct DocumentRow {
+        pub document_id: Uuid,
+        pub name: String,
+        pub kind: String,
+        pub status: String,
+        pub size: i64,
+        pub created_at: DateTime<Utc>,
+        pub confirmed_at: Option<DateTime<Utc>>,
+        pub sha256: Option<String>,
+        /// Another of the owner's documents, older than this one, has the same content.
+        pub duplicate: bool,
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum SortBy {
+        Date,
+        Name,
+        Size,
+    }
+
+    impl SortBy {
+        /// The ordering expression, and how a cursor's text is read back as it.
+        fn sql(self) -> (&'static str, &'static str) {
+            match self {
+                SortBy::Date => ("d.created_at", "timestamptz"),
+                SortBy::Name => ("lower(d.name)", "text"),
+                SortBy::Size => ("d.size", "bigint"),
+            }
+        }
+    }
+
+    /// Which page of whose documents, in what order.
+    #[derive(Debug, Clone)]
+    pub struct ListQuery {
+        pub owner: Uuid,
+        pub sort: SortBy,
+        pub descending: bool,
+        pub kind: Option<String>,
+        pub status: Option<String>,
+        pub limit: i64,
+        pub cursor: Option<Cursor>,
+    }
+
+    /// Where a page ends: the sort value and id of its last row (keyset paging).
+    #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    pub struct Cursor {
+        #[serde(rename = "v")]
+        value: String,
+        #[serde(rename = "i")]
+        id: Uuid,
+    }
+
+    impl Cursor {
+        pub fn encode(&self) -> String {
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+        }
+
+        /// `None` for anything this server did not hand out.
+        pub fn decode(text: &str) -> Option<Self> {
+            let raw = URL_SAFE_NO_PAD.decode(text).ok()?;
+            serde_json::from_slice(&raw).ok()
+        }
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Page {
+        pub items: Vec<DocumentRow>,
+        pub next_cursor: Option<Cursor>,
+        pub total: i64,
+    }
+
+    const COLUMNS: &str =
+        "d.document_id, d.name, d.kind, d.status, d.size, d.created_at, d.confirmed_at, d.sha256";
+
+    fn duplicate_sql(schema: &str) -> String {
+        format!(
+            "(d.sha256 is not null and exists (
+                select 1 from {schema}.documents o
+                where o.owner = d.owner and o.sha256 = d.sha256 and o.document_id <> d.document_id
+                  and (o.created_at, o.document_id) < (d.created_at, d.document_id)))"
+        )
+    }
+
+    /// One page of a person's documents and how many match the filters in all.
+    pub async fn page(pool: &PgPool, query: &ListQuery) -> Result<Page, sqlx::Error> {
+        let schema = live_schema(DocumentsModel::NAME);
+        let (expression, cast) = query.sort.sql();
+        let (direction, comparison) = if query.descending {
+            ("desc", "<")
+        } else {
+            ("asc", ">")
+        };
+        let filter = "d.owner = $1 and ($2::text is null or d.kind = $2) and ($3::text is null or d.status = $3)";
+        let rows: Vec<(String, DocumentRow)> = sqlx::query_as::<_, SortKeyed>(&format!(
+            "select {expression}::text as sort_key, {COLUMNS}, {duplicate} as duplicate
+             from {schema}.documents d
+             where {filter}
+               and ($4::text is null or ({expression}, d.document_id) {comparison} ($4::{cast}, $5::uuid))
+             order by {expression} {direction}, d.document_id {direction}
+             limit $6",
+            duplicate = duplicate_sql(&schema)
+        ))
+        .bind(query.owner)
+        .bind(&query.kind)
+        .bind(&query.status)
+        .bind(query.cursor.as_ref().map(|cursor| cursor.value.clone()))
+        .bind(query.cursor.as_ref().map(|cursor| cursor.id))
+        .bind(query.limit + 1)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|keyed| (keyed.sort_key, keyed.row))
+        .collect();
+        let total = sqlx::query_scalar(&format!(
+            "select count(*) from {schema}.documents d where {filter}"
+        ))
+        .bind(query.owner)
+        .bind(&query.kind)
+        .bind(&query.status)
+        .fetch_one(pool)
+        .await?;
+        let more = rows.len() as i64 > query.limit;
+        let mut items: Vec<(String, DocumentRow)> = rows;
+        items.truncate(usize::try_from(query.limit).unwrap_or(0));
+        let next_cursor = match (more, items.last()) {
+            (true, Some((value, row))) => Some(Cursor {
+                value: value.clone(),
+                id: row.document_id,
+            }),
+            _ => None,
+        };
+        Ok(Page {
+            items: items.into_iter().map(|(_, row)| row).collect(),
+            next_cursor,
+            total,
+        })
+    }
+
+    #[derive(sqlx::FromRow)]
+    struct SortKeyed {
+        sort_key: String,
+        #[sqlx(flatten)]
+        row: DocumentRow,
+    }
+
+    /// One of `owner`'s documents.
+    pub async fn find(
+        pool: &PgPool,
+        owner: Uuid,
+        document_id: Uuid,
+    ) -> Result<Option<DocumentRow>, sqlx::Error> {
+        let schema = live_schema(DocumentsModel::NAME);
+        sqlx::query_as(&format!(
+            "select {COLUMNS}, {duplicate} as duplicate from {schema}.documents d
+             where d.owner = $1 and d.document_id = $2",
+            duplicate = duplicate_sql(&schema)
+        ))
+        .bind(owner)
+        .bind(document_id)
+        .fetch_optional(pool)
+        .await
+    }
+
+    /// A person's used bytes (0 before their first confirmed upload).
+    pub async fn used_bytes(pool: &PgPool, owner: Uuid) -> Result<i64, sqlx::Error> {
+        let schema = live_schema(DocumentsModel::NAME);
+        Ok(sqlx::query_scalar(&format!(
+            "select used_bytes from {schema}.usage where owner = $1"
+        ))
+        .bind(owner)
+        .fetch_optional(pool)
+        .await?
+        .unwrap_or(0))
+    }
+
+    /// Pending uploads whose time was up at `now`, oldest first.
+    pub async fn expired_pending(
+        pool: &PgPool,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Uuid>, sqlx::Error> {
+        let schema = live_schema(DocumentsModel::NAME);
+        sqlx::query_scalar(&format!(
+            "select document_id from {schema}.documents
+             where status = 'pending' and expires_at <= $1 order by expires_at limit $2"
+        ))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    }
+
+    /// Which of `keys` belong to a live document.
+    pub async fn owned_keys(pool: &PgPool, keys: &[String]) -> Result<Vec<String>, sqlx::Error> {
+        let schema = live_schema(DocumentsModel::NAME);
+        sqlx::query_scalar(&format!(
+            "select storage_key from {schema}.documents where storage_key = any($1)"
+        ))
+        .bind(keys)
+        .fetch_all(pool)
+        .await
+    }
+}
