@@ -37,7 +37,7 @@ describe('user management', { timeout: 120_000 }, () => {
   }
 
   async function signIn(page, handle) {
-    await page.goto(`${BASE_URL}/login`)
+    await page.goto(`${BASE_URL}/login?next=/account`)
     await page.getByLabel('Email').fill(`${handle}@example.test`)
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD)
     await page.getByRole('button', { name: 'Sign in', exact: true }).click()

@@ -73,7 +73,7 @@ describe('emailed links', { timeout: 120_000 }, () => {
   })
 
   async function signIn(password) {
-    await page.goto(`${BASE_URL}/login`)
+    await page.goto(`${BASE_URL}/login?next=/account`)
     await page.getByLabel('Email').fill(EMAIL)
     await page.getByLabel('Password', { exact: true }).fill(password)
     await page.getByRole('button', { name: 'Sign in', exact: true }).click()

@@ -111,7 +111,7 @@ describe('sessions', { timeout: 120_000 }, () => {
 
   /** Signs in with the password and, when asked, `second` ({ code } or { recovery }). */
   async function signIn(page, { password = PASSWORD, second } = {}) {
-    await page.goto(`${BASE_URL}/login`)
+    await page.goto(`${BASE_URL}/login?next=/account`)
     await page.getByRole('heading', { name: 'Sign in' }).waitFor()
     await page.getByLabel('Email').fill(EMAIL)
     await page.getByLabel('Password', { exact: true }).fill(password)

@@ -167,3 +167,32 @@ async fn a_person_confirms_their_address_and_resets_a_forgotten_password_from_em
     }
     running.stop().await;
 }
+
+#[tokio::test]
+async fn a_person_uploads_previews_renames_and_deletes_documents_in_the_browser() {
+    let env = TestEnv::new().await;
+    let handle = format!("docs_{}", &env.database[7..15]);
+    let (_, token) = env.register(&handle).await;
+    // A small quota, so that a 300 kB file does not fit.
+    let (running, url) = env
+        .start_with(
+            docuvault::system::Components::ALL,
+            std::sync::Arc::new(eventlog::SystemClock),
+            |settings| settings.default_quota_bytes = 200_000,
+        )
+        .await;
+    env.users_reach(token).await;
+    run_e2e(&env, "documents.e2e.mjs", &url, &handle).await;
+
+    // What the page did went through every layer: two documents are left, one renamed.
+    let kinds: Vec<String> = sqlx::query_scalar(
+        "select event_type from events where aggregate_type = 'document' order by position",
+    )
+    .fetch_all(&env.pool)
+    .await
+    .unwrap();
+    for kind in ["UploadInitiated", "UploadConfirmed", "DocumentRenamed", "DocumentDeleted"] {
+        assert!(kinds.iter().any(|k| k == kind), "no {kind} in {kinds:?}");
+    }
+    running.stop().await;
+}
