@@ -472,3 +472,94 @@ async fn validate_the_stream(env: &TestEnv) -> std::collections::BTreeSet<String
     }
     seen
 }
+
+#[tokio::test]
+async fn document_and_storage_events_match_the_asyncapi_document() {
+    use crate::support::auth::sign_in;
+    use crate::support::documents::{pdf_bytes, Docs, PDF, TEXT};
+    let env = TestEnv::new().await;
+    let (_, token) = env.register("ann").await;
+    let (running, url) = env.start_all().await;
+    env.users_reach(token).await;
+    let ann = Docs::new(
+        &url,
+        &sign_in(&reqwest::Client::new(), &url, "ann").await.access,
+    );
+    let kept = ann.upload("kept.pdf", pdf_bytes(200), PDF).await;
+    let gone = ann.upload("gone.txt", b"soon gone".to_vec(), TEXT).await;
+    let renamed = ann
+        .client
+        .patch(format!(
+            "{url}/api/documents/{}",
+            kept["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&ann.access)
+        .json(&json!({"name": "renamed.pdf"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), StatusCode::OK);
+    let deleted = ann
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/documents/{}", gone["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let fake = ann.start("fake.pdf", 6, PDF).await;
+    assert_eq!(
+        ann.put(&fake, b"<html>".to_vec()).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        ann.confirm(&fake.id).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // An upload left pending, expired by the worker's pass an hour and a bit later.
+    let left = ann.start("left.txt", 4, TEXT).await;
+    let clock = std::sync::Arc::new(domain::clock::ManualClock::at(domain::Clock::now(
+        &eventlog::SystemClock,
+    )));
+    clock.advance(chrono::Duration::minutes(61));
+    let keys = env.keys();
+    let documents = commands::documents::Documents::new(
+        EventStore::new(env.pool.clone()),
+        keys.clone(),
+        docuvault::system::object_store(&env.settings, &keys)
+            .await
+            .unwrap(),
+        clock.clone(),
+        env.settings.document_policy(),
+    );
+    let meta = CommandMeta::new("test", "contract");
+    let expired = documents
+        .expire(left.id.parse().unwrap(), &meta)
+        .await
+        .unwrap();
+    assert!(expired.is_some());
+    env.eventually("the worker hashes both confirmed uploads", || async {
+        sqlx::query_scalar::<_, i64>(
+            "select count(*) from events where event_type = 'ContentHashed'",
+        )
+        .fetch_one(&env.pool)
+        .await
+        .unwrap()
+            == 2
+    })
+    .await;
+    let seen = validate_the_stream(&env).await;
+    for event_type in [
+        "UploadInitiated",
+        "UploadConfirmed",
+        "UploadExpired",
+        "UploadRejected",
+        "DocumentRenamed",
+        "DocumentDeleted",
+        "ContentHashed",
+        "StorageAdmitted",
+        "StorageReleased",
+    ] {
+        assert!(seen.contains(event_type), "no {event_type} in {seen:?}");
+    }
+    running.stop().await;
+}
