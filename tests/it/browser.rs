@@ -191,7 +191,12 @@ async fn a_person_uploads_previews_renames_and_deletes_documents_in_the_browser(
     .fetch_all(&env.pool)
     .await
     .unwrap();
-    for kind in ["UploadInitiated", "UploadConfirmed", "DocumentRenamed", "DocumentDeleted"] {
+    for kind in [
+        "UploadInitiated",
+        "UploadConfirmed",
+        "DocumentRenamed",
+        "DocumentDeleted",
+    ] {
         assert!(kinds.iter().any(|k| k == kind), "no {kind} in {kinds:?}");
     }
     running.stop().await;
