@@ -54,6 +54,12 @@ impl UploadGrant {
     }
 }
 
+/// What a walk of the directory finds.
+struct Walked {
+    objects: Vec<StoredObject>,
+    unfinished: Vec<(PathBuf, DateTime<Utc>)>,
+}
+
 #[derive(Clone)]
 pub struct LocalDisk {
     root: PathBuf,
@@ -217,7 +223,28 @@ impl LocalDisk {
     /// Every stored object with its last change, for the sweeper. Unfinished uploads
     /// (`.part` files) and anything not shaped like a key are left out.
     pub async fn list(&self) -> Result<Vec<StoredObject>, LocalError> {
+        Ok(self.walk().await?.objects)
+    }
+
+    /// Removes unfinished uploads (`.part` files) last written before `before`: what an
+    /// upload cut off by a crash leaves. Returns how many.
+    pub async fn remove_unfinished(&self, before: DateTime<Utc>) -> Result<usize, LocalError> {
+        let mut removed = 0;
+        for (path, modified) in self.walk().await?.unfinished {
+            if modified < before {
+                match tokio::fs::remove_file(&path).await {
+                    Ok(()) => removed += 1,
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(error) => return Err(error.into()),
+                }
+            }
+        }
+        Ok(removed)
+    }
+
+    async fn walk(&self) -> Result<Walked, LocalError> {
         let mut found = Vec::new();
+        let mut unfinished = Vec::new();
         let mut directories = vec![self.root.clone()];
         while let Some(directory) = directories.pop() {
             let mut entries = match tokio::fs::read_dir(&directory).await {
@@ -229,6 +256,14 @@ impl LocalDisk {
                 let metadata = entry.metadata().await?;
                 if metadata.is_dir() {
                     directories.push(entry.path());
+                    continue;
+                }
+                if entry
+                    .path()
+                    .extension()
+                    .is_some_and(|extension| extension == "part")
+                {
+                    unfinished.push((entry.path(), metadata.modified()?.into()));
                     continue;
                 }
                 let Ok(relative) = entry.path().strip_prefix(&self.root).map(Path::to_path_buf)
@@ -244,7 +279,10 @@ impl LocalDisk {
                 });
             }
         }
-        Ok(found)
+        Ok(Walked {
+            objects: found,
+            unfinished,
+        })
     }
 
     /// Whether the store's directory can be written (for `/ready`).
@@ -410,6 +448,26 @@ mod tests {
 
         let listed = disk.list().await.unwrap();
         assert_eq!(listed.len(), 1);
+        // What a crash mid-upload leaves is not an object, and goes once it is old.
+        let crashed = grant(4);
+        let part = root.join(crashed.key.as_str()).with_extension("part");
+        std::fs::create_dir_all(part.parent().unwrap()).unwrap();
+        std::fs::write(&part, b"ha").unwrap();
+        assert_eq!(disk.list().await.unwrap().len(), 1);
+        let written: DateTime<Utc> = std::fs::metadata(&part).unwrap().modified().unwrap().into();
+        assert_eq!(
+            disk.remove_unfinished(written - Duration::hours(1))
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            disk.remove_unfinished(written + Duration::hours(1))
+                .await
+                .unwrap(),
+            1
+        );
+        assert!(!part.exists());
         assert_eq!(listed[0].key, exact.key.as_str());
         let part = disk
             .stream(&exact.key, Some(ByteRange { first: 1, last: 3 }))

@@ -149,6 +149,15 @@ impl ObjectStore {
         }
     }
 
+    /// Removes what interrupted uploads left, older than `before` (the local store's
+    /// `.part` files; S3 keeps no partial objects). Returns how many.
+    pub async fn remove_unfinished(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        match self {
+            ObjectStore::Local(disk) => Ok(disk.remove_unfinished(before).await?),
+            ObjectStore::S3(_) => Ok(0),
+        }
+    }
+
     /// Whether the backend answers (for `/ready`).
     pub async fn check(&self) -> Result<(), StoreError> {
         match self {

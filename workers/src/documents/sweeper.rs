@@ -1,7 +1,8 @@
 //! Removes orphans (DOC-4): stored objects that no live document owns — left by a crash
 //! between an event and a delete, by an upload link used for a document that then
 //! expired, or by an erased account. An object younger than the grace period is left
-//! alone, since its document may not have reached the read model yet.
+//! alone, since its document may not have reached the read model yet. Leftovers of
+//! uploads cut off by a crash (the local store's `.part` files) go after the same grace.
 
 use chrono::{DateTime, Utc};
 use domain::Clock;
@@ -22,6 +23,13 @@ pub async fn sweep(
     now: DateTime<Utc>,
     grace: chrono::Duration,
 ) -> Result<usize, String> {
+    let unfinished = objects
+        .remove_unfinished(now - grace)
+        .await
+        .map_err(|error| error.to_string())?;
+    if unfinished > 0 {
+        tracing::info!(unfinished, "removed what interrupted uploads left");
+    }
     let listed = objects.list().await.map_err(|error| error.to_string())?;
     let old: Vec<String> = listed
         .into_iter()
