@@ -253,20 +253,17 @@ const SECURITY_HEADERS: &[(&str, &str)] = &[
     ("cross-origin-resource-policy", "same-origin"),
 ];
 
+/// The app's own Content-Security-Policy, before any extra `connect-src`.
+const BASE_CSP: &str =
+    "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
 /// The app's CSP: its own origin only, plus the object store's for uploads.
 fn content_security_policy(upload_origin: Option<&str>) -> HeaderValue {
-    let connect = match upload_origin {
-        Some(origin) => format!("; connect-src 'self' {origin}"),
-        None => String::new(),
-    };
-    HeaderValue::from_str(&format!(
-        "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'{connect}"
-    ))
-    .unwrap_or_else(|_| {
-        HeaderValue::from_static(
-            "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-        )
-    })
+    upload_origin
+        .and_then(|origin| {
+            HeaderValue::from_str(&format!("{BASE_CSP}; connect-src 'self' {origin}")).ok()
+        })
+        .unwrap_or_else(|| HeaderValue::from_static(BASE_CSP))
 }
 
 fn with_security_headers(mut router: Router, csp: HeaderValue) -> Router {

@@ -53,12 +53,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ConsistencyToken {
     }
 }
 
-/// A write's reply: the consistency token of the change, for the next read.
-pub fn accepted(status: StatusCode, token: Token) -> axum::response::Response {
-    with_token(status, token)
-}
-
-/// Any reply, with the consistency token of the write it reports.
+/// A write's reply, with the consistency token of the change for the next read.
 pub fn with_token(
     reply: impl axum::response::IntoResponse,
     token: Token,

@@ -117,7 +117,10 @@ impl From<CommandError<StorageError>> for DocumentsError {
 #[derive(Debug, Clone)]
 pub struct Initiated {
     pub document_id: Uuid,
+    /// The name as kept: trimmed, control and bidi characters removed.
+    pub name: FileName,
     pub kind: DocumentKind,
+    pub initiated_at: chrono::DateTime<chrono::Utc>,
     pub link: UploadLink,
     pub token: Token,
 }
@@ -242,7 +245,9 @@ impl Documents {
             .await?;
         Ok(Initiated {
             document_id,
+            name,
             kind,
+            initiated_at: now,
             link,
             token,
         })
@@ -396,7 +401,8 @@ impl Documents {
                 meta,
             )
             .await?;
-        Ok(self.settle(document_id, meta).await?.unwrap_or(deleted))
+        let settled = self.settle(document_id, meta).await?;
+        Ok(settled.map_or(deleted, |storage| storage.max(deleted)))
     }
 
     /// Expires a pending upload whose time is up (DOC-3); `None` when it is not (or no
@@ -425,8 +431,9 @@ impl Documents {
     }
 
     /// Finishes a document that is gone (deleted, expired, rejected): frees its bytes in
-    /// the owner's storage and removes its object. Idempotent; `None` when nothing was
-    /// left to free. A document still alive is left alone.
+    /// the owner's storage and removes its object. Idempotent. Returns the token of the
+    /// owner's storage once its bytes are free (whoever freed them), so reads after it
+    /// see the usage without them; `None` for a document still alive, which is left alone.
     pub async fn settle(
         &self,
         document_id: Uuid,
@@ -440,7 +447,7 @@ impl Documents {
             return Ok(None);
         }
         let at = self.clock.now();
-        let storage: Storage = self.load_as(owner).await?;
+        let storage: Storage = self.load(owner).await?;
         let token = if storage.counts(document_id) {
             Some(
                 self.retrying::<Storage>(
@@ -451,7 +458,9 @@ impl Documents {
                 .await?,
             )
         } else {
-            None
+            // Freed already, perhaps a moment ago by the worker that follows deletions:
+            // the storage's last event is that release, and reads after this must see it.
+            self.store.last_token::<Storage>(&owner.to_string()).await?
         };
         if let Ok(key) = object_key(&document) {
             self.objects.delete(&key).await?;
@@ -511,13 +520,9 @@ impl Documents {
         };
         let key = object_key(&document)?;
         let owner = document.owner().ok_or(DocumentsError::NotFound)?;
-        let data_key = self
-            .keys
-            .find(owner)
-            .await
-            .map_err(|error| DocumentsError::Store(error.to_string()))?
-            .ok_or(DocumentsError::NotFound)?;
-        let text = data_key
+        let text = self
+            .data_key(owner)
+            .await?
             .open_text(owner, FILENAME_FIELD, sealed)
             .map_err(|error| DocumentsError::Store(error.to_string()))?;
         let name = FileName::parse(&text).map_err(DocumentsError::BadName)?;
@@ -531,7 +536,7 @@ impl Documents {
 
     /// Used and allowed bytes, from the owner's storage and account.
     pub async fn usage(&self, owner: Uuid) -> Result<Usage, DocumentsError> {
-        let storage: Storage = self.load_as(owner).await?;
+        let storage: Storage = self.load(owner).await?;
         Ok(Usage {
             used_bytes: storage.used(),
             quota_bytes: self.quota_of(owner).await?,
@@ -539,11 +544,7 @@ impl Documents {
     }
 
     async fn quota_of(&self, owner: Uuid) -> Result<u64, DocumentsError> {
-        let user: User = self
-            .store
-            .load(&owner.to_string())
-            .await
-            .map_err(|error| DocumentsError::Store(error.to_string()))?;
+        let user: User = self.load(owner).await?;
         Ok(user
             .quota_bytes()
             .unwrap_or(self.policy.default_quota_bytes))
@@ -564,18 +565,26 @@ impl Documents {
         }
     }
 
-    async fn load(&self, document_id: Uuid) -> Result<Document, DocumentsError> {
+    /// The current state of aggregate `A` with id `id` (a document's id; a person's for
+    /// their storage and account).
+    async fn load<A>(&self, id: Uuid) -> Result<A, DocumentsError>
+    where
+        A: domain::Aggregate + 'static,
+        A::Command: Send,
+    {
         self.store
-            .load::<Document>(&document_id.to_string())
+            .load::<A>(&id.to_string())
             .await
             .map_err(|error| DocumentsError::Store(error.to_string()))
     }
 
-    async fn load_as(&self, owner: Uuid) -> Result<Storage, DocumentsError> {
-        self.store
-            .load::<Storage>(&owner.to_string())
+    /// The owner's data key, which seals and opens document names.
+    async fn data_key(&self, owner: Uuid) -> Result<crypto::DataKey, DocumentsError> {
+        self.keys
+            .find(owner)
             .await
-            .map_err(|error| DocumentsError::Store(error.to_string()))
+            .map_err(|error| DocumentsError::Store(error.to_string()))?
+            .ok_or(DocumentsError::NotFound)
     }
 
     async fn token_of<A: domain::Aggregate>(&self, id: Uuid) -> Result<Token, DocumentsError> {
@@ -590,12 +599,7 @@ impl Documents {
         owner: Uuid,
         name: &FileName,
     ) -> Result<domain::Sealed, DocumentsError> {
-        let key = self
-            .keys
-            .find(owner)
-            .await
-            .map_err(|error| DocumentsError::Store(error.to_string()))?
-            .ok_or(DocumentsError::NotFound)?;
+        let key = self.data_key(owner).await?;
         Ok(seal(&key, owner, FILENAME_FIELD, name.as_str().as_bytes()))
     }
 

@@ -16,6 +16,7 @@ pub mod invites;
 mod meta;
 mod password;
 pub mod registration;
+mod snapshots;
 mod store;
 
 pub use error::CommandError;

@@ -1,11 +1,10 @@
 //! Executes commands against aggregates kept in the Postgres event store.
 
-use crate::adapter::{DomainUpcaster, Framed};
+use crate::adapter::Framed;
+use crate::snapshots::AggregateStore;
 use crate::{CommandError, CommandMeta};
-use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{AggregateContext, CqrsFramework};
 use eventlog::Token;
-use postgres_es::PostgresEventRepository;
 use sqlx::PgPool;
 
 /// The event store, as the write side uses it.
@@ -23,19 +22,17 @@ impl EventStore {
         &self.pool
     }
 
-    fn persisted<A>(&self) -> PersistedEventStore<PostgresEventRepository, Framed<A>>
+    fn persisted<A>(&self) -> AggregateStore<A>
     where
         A: domain::Aggregate + 'static,
         A::Command: Send,
     {
-        PersistedEventStore::new_event_store(PostgresEventRepository::new(self.pool.clone()))
-            .with_upcasters(vec![Box::new(DomainUpcaster {
-                aggregate_type: A::TYPE,
-            })])
+        AggregateStore::new(self.pool.clone())
     }
 
     /// The current state of aggregate `aggregate_id` (the default state when it has no
-    /// events), folded from its events on the write side's own connection.
+    /// events), folded from its snapshot, if it has one, and
+    /// its events, on the write side's own connection.
     pub async fn load<A>(&self, aggregate_id: &str) -> Result<A, CommandError<A::Error>>
     where
         A: domain::Aggregate + 'static,
@@ -44,6 +41,16 @@ impl EventStore {
         let mut context =
             cqrs_es::EventStore::load_aggregate(&self.persisted::<A>(), aggregate_id).await?;
         Ok(std::mem::take(&mut context.aggregate().0))
+    }
+
+    /// The token of aggregate `aggregate_id`'s last event, if it has any.
+    pub async fn last_token<A: domain::Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Option<Token>, CommandError<A::Error>> {
+        eventlog::log::last_token_of(&self.pool, A::TYPE, aggregate_id)
+            .await
+            .map_err(|error| CommandError::Store(error.to_string()))
     }
 
     /// Runs `command` on aggregate `aggregate_id` and appends its events in one
@@ -63,14 +70,11 @@ impl EventStore {
         let cqrs = CqrsFramework::<Framed<A>, _>::new(self.persisted::<A>(), Vec::new(), services);
         cqrs.execute_with_metadata(aggregate_id, command, meta.to_map())
             .await?;
-        eventlog::log::last_token_of(&self.pool, A::TYPE, aggregate_id)
-            .await
-            .map_err(|error| CommandError::Store(error.to_string()))?
-            .ok_or_else(|| {
-                CommandError::Store(format!(
-                    "no events for {}/{aggregate_id} after a command",
-                    A::TYPE
-                ))
-            })
+        self.last_token::<A>(aggregate_id).await?.ok_or_else(|| {
+            CommandError::Store(format!(
+                "no events for {}/{aggregate_id} after a command",
+                A::TYPE
+            ))
+        })
     }
 }

@@ -26,6 +26,9 @@ pub trait Aggregate: Default + Serialize + DeserializeOwned + Send + Sync {
     type Error: std::error::Error + PartialEq;
     /// What the aggregate needs from outside to decide (checks, lookups), as traits.
     type Services: Send + Sync;
+    /// Whether loading starts from a snapshot of the state; only for aggregates whose
+    /// history grows without bound.
+    const SNAPSHOTS: Option<SnapshotPolicy> = None;
 
     /// Decides which events a command produces, without changing state.
     fn handle(
@@ -36,4 +39,16 @@ pub trait Aggregate: Default + Serialize + DeserializeOwned + Send + Sync {
 
     /// Folds one event into the state. Must never fail: events are facts.
     fn apply(&mut self, event: Self::Event);
+}
+
+/// How often an aggregate's state is snapshotted, and which serialised shape of the state
+/// its snapshots have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotPolicy {
+    /// A snapshot is taken when a commit reaches a multiple of this many events, so a
+    /// load folds fewer than this many.
+    pub every: u32,
+    /// The version of the state's serialised form. Change it whenever the state's fields
+    /// or their meaning change: snapshots of another shape are ignored and replaced.
+    pub shape: u32,
 }

@@ -17,6 +17,6 @@ pub mod throttle;
 pub mod upcast;
 pub mod user;
 
-pub use aggregate::{Aggregate, DomainEvent};
+pub use aggregate::{Aggregate, DomainEvent, SnapshotPolicy};
 pub use clock::Clock;
 pub use sealed::Sealed;

@@ -41,7 +41,7 @@ impl ReadModel for DocumentsModel {
     }
 
     fn schema_version(&self) -> i32 {
-        1
+        2
     }
 
     fn tables_sql(&self, schema: &str) -> String {
@@ -65,7 +65,41 @@ impl ReadModel for DocumentsModel {
              create table {schema}.usage (
                owner uuid primary key,
                used_bytes bigint not null
-             );"
+             );
+             -- How many documents each person has of each kind and status, kept by a
+             -- trigger so a list's total is a few rows, not a count over thousands.
+             create table {schema}.document_counts (
+               owner uuid not null,
+               kind text not null,
+               status text not null,
+               n bigint not null,
+               primary key (owner, kind, status)
+             );
+             -- Names the tables by the trigger's schema: a rebuilt model's schema is
+             -- renamed when it goes live.
+             create function {schema}.count_documents() returns trigger
+               language plpgsql as $$
+             begin
+               if tg_op in ('UPDATE', 'DELETE') then
+                 execute format('update %I.document_counts set n = n - 1
+                                  where owner = $1 and kind = $2 and status = $3', tg_table_schema)
+                   using old.owner, old.kind, old.status;
+               end if;
+               if tg_op in ('INSERT', 'UPDATE') then
+                 execute format('insert into %I.document_counts as c (owner, kind, status, n)
+                                 values ($1, $2, $3, 1)
+                                 on conflict (owner, kind, status) do update set n = c.n + 1',
+                                tg_table_schema)
+                   using new.owner, new.kind, new.status;
+               end if;
+               return null;
+             end $$;
+             create trigger documents_counted_in_or_out after insert or delete on {schema}.documents
+               for each row execute function {schema}.count_documents();
+             create trigger documents_counted_again after update of owner, kind, status on {schema}.documents
+               for each row
+               when ((old.owner, old.kind, old.status) is distinct from (new.owner, new.kind, new.status))
+               execute function {schema}.count_documents();"
         )
     }
 
@@ -102,7 +136,7 @@ impl ReadModel for DocumentsModel {
                     "user" => {
                         if let UserEvent::UserDeleted(deleted) = decode(event)? {
                             keys.insert(deleted.user_id, None);
-                            for table in ["documents", "usage"] {
+                            for table in ["documents", "document_counts", "usage"] {
                                 sqlx::query(&format!(
                                     "delete from {schema}.{table} where owner = $1"
                                 ))
@@ -169,17 +203,9 @@ impl DocumentsModel {
         event: &StoredEvent,
     ) -> Result<Option<String>, ApplyError> {
         if let std::collections::hash_map::Entry::Vacant(slot) = keys.entry(owner) {
-            let mut found = self
-                .keys
-                .find_many_on(&mut *connection, &[owner])
-                .await
-                .map_err(|error| match error {
-                    crypto::KeyRingError::Database(sql) => ApplyError::Database(sql),
-                    wrong_key => ApplyError::Poison {
-                        position: event.position,
-                        reason: wrong_key.to_string(),
-                    },
-                })?;
+            let mut found =
+                crate::model::data_keys(&self.keys, &mut *connection, &[owner], event.position)
+                    .await?;
             slot.insert(found.remove(&owner));
         }
         let Some(Some(key)) = keys.get(&owner) else {
@@ -391,28 +417,38 @@ pub mod queries {
             ("asc", ">")
         };
         let filter = "d.owner = $1 and ($2::text is null or d.kind = $2) and ($3::text is null or d.status = $3)";
-        let rows: Vec<(String, DocumentRow)> = sqlx::query_as::<_, SortKeyed>(&format!(
+        // Two statements, not one with `$4 is null or …`: a prepared statement's generic
+        // plan could not bound the index scan by the cursor, and deep pages got slower.
+        let after_cursor = match query.cursor {
+            Some(_) => {
+                format!("and ({expression}, d.document_id) {comparison} ($5::{cast}, $6::uuid)")
+            }
+            None => String::new(),
+        };
+        let sql = format!(
             "select {expression}::text as sort_key, {COLUMNS}, {duplicate} as duplicate
              from {schema}.documents d
-             where {filter}
-               and ($4::text is null or ({expression}, d.document_id) {comparison} ($4::{cast}, $5::uuid))
+             where {filter} {after_cursor}
              order by {expression} {direction}, d.document_id {direction}
-             limit $6",
+             limit $4",
             duplicate = duplicate_sql(&schema)
-        ))
-        .bind(query.owner)
-        .bind(&query.kind)
-        .bind(&query.status)
-        .bind(query.cursor.as_ref().map(|cursor| cursor.value.clone()))
-        .bind(query.cursor.as_ref().map(|cursor| cursor.id))
-        .bind(query.limit + 1)
+        );
+        let statement = sqlx::query_as::<_, SortKeyed>(&sql)
+            .bind(query.owner)
+            .bind(&query.kind)
+            .bind(&query.status)
+            .bind(query.limit + 1);
+        let rows: Vec<(String, DocumentRow)> = match &query.cursor {
+            Some(cursor) => statement.bind(cursor.value.clone()).bind(cursor.id),
+            None => statement,
+        }
         .fetch_all(pool)
         .await?
         .into_iter()
         .map(|keyed| (keyed.sort_key, keyed.row))
         .collect();
         let total = sqlx::query_scalar(&format!(
-            "select count(*) from {schema}.documents d where {filter}"
+            "select coalesce(sum(n), 0)::bigint from {schema}.document_counts d where {filter}"
         ))
         .bind(query.owner)
         .bind(&query.kind)

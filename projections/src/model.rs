@@ -90,3 +90,23 @@ pub fn builder_lock_key(name: &str) -> String {
 pub(crate) fn swap_lock_key(name: &str) -> String {
     format!("docuvault:projection-swap:{name}")
 }
+
+/// The data keys of `owners`, for a model that opens sealed fields (the shredded are
+/// absent). A key that does not unwrap poisons the event at `position`; a database
+/// failure is the system's.
+pub(crate) async fn data_keys(
+    keys: &crypto::KeyRing,
+    connection: &mut PgConnection,
+    owners: &[uuid::Uuid],
+    position: i64,
+) -> Result<std::collections::HashMap<uuid::Uuid, crypto::DataKey>, ApplyError> {
+    keys.find_many_on(connection, owners)
+        .await
+        .map_err(|error| match error {
+            crypto::KeyRingError::Database(sql) => ApplyError::Database(sql),
+            wrong_key => ApplyError::Poison {
+                position,
+                reason: wrong_key.to_string(),
+            },
+        })
+}

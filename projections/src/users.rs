@@ -185,26 +185,6 @@ async fn apply_change(
 }
 
 impl UsersModel {
-    /// The data keys of `owners` (the shredded are absent). A key that does not unwrap
-    /// poisons the event at `position`; a database failure is the system's.
-    async fn keys_of(
-        &self,
-        connection: &mut PgConnection,
-        owners: &[Uuid],
-        position: i64,
-    ) -> Result<std::collections::HashMap<Uuid, crypto::DataKey>, ApplyError> {
-        self.keys
-            .find_many_on(connection, owners)
-            .await
-            .map_err(|error| match error {
-                crypto::KeyRingError::Database(sql) => ApplyError::Database(sql),
-                wrong_key => ApplyError::Poison {
-                    position,
-                    reason: wrong_key.to_string(),
-                },
-            })
-    }
-
     /// Applies an event whose value is sealed: the display name, or a changed email.
     async fn apply_sealed(
         &self,
@@ -230,8 +210,7 @@ impl UsersModel {
             ),
             _ => return Ok(()),
         };
-        let key = self
-            .keys_of(&mut *connection, &[user_id], position)
+        let key = crate::model::data_keys(&self.keys, &mut *connection, &[user_id], position)
             .await?
             .remove(&user_id);
         let value = match (sealed, key) {
@@ -266,9 +245,8 @@ impl UsersModel {
             return Ok(());
         };
         let owners: Vec<Uuid> = registrations.iter().map(|(r, _)| r.user_id).collect();
-        let keys = self
-            .keys_of(&mut *connection, &owners, first_position)
-            .await?;
+        let keys =
+            crate::model::data_keys(&self.keys, &mut *connection, &owners, first_position).await?;
         let mut columns = UserColumns::with_capacity(registrations.len());
         for (registered, position) in registrations {
             let email = match keys.get(&registered.user_id) {

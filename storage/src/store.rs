@@ -70,7 +70,7 @@ impl ObjectStore {
                     content_type: request.content_type.to_owned(),
                     expires_at,
                 };
-                let query = local_upload_query(&grant, &disk.sign(&grant));
+                let query = LocalUploadQuery::of(&grant, disk.sign(&grant)).to_query();
                 Ok(UploadLink {
                     url: format!("{LOCAL_UPLOAD_PATH}/{}?{query}", grant.key),
                     headers: vec![("Content-Type".into(), grant.content_type)],
@@ -167,19 +167,9 @@ impl ObjectStore {
     }
 }
 
-/// The query of a local upload link.
-fn local_upload_query(grant: &UploadGrant, signature: &str) -> String {
-    format!(
-        "length={}&type={}&expires={}&signature={}",
-        grant.length,
-        percent_encode(&grant.content_type),
-        grant.expires_at.timestamp(),
-        signature
-    )
-}
-
-/// The parameters of a local upload link as they come back, before verification.
-#[derive(Debug, Clone, serde::Deserialize)]
+/// The query of a local upload link: written when the link is made, read back (before
+/// verification) when it is used.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LocalUploadQuery {
     pub length: u64,
     #[serde(rename = "type")]
@@ -189,6 +179,20 @@ pub struct LocalUploadQuery {
 }
 
 impl LocalUploadQuery {
+    fn of(grant: &UploadGrant, signature: String) -> Self {
+        Self {
+            length: grant.length,
+            content_type: grant.content_type.clone(),
+            expires: grant.expires_at.timestamp(),
+            signature,
+        }
+    }
+
+    fn to_query(&self) -> String {
+        // Four plain fields always encode.
+        serde_urlencoded::to_string(self).unwrap_or_default()
+    }
+
     /// The grant the link claims, for `key`; `None` when the expiry is out of range.
     pub fn grant(&self, key: ObjectKey) -> Option<UploadGrant> {
         Some(UploadGrant {
@@ -198,18 +202,6 @@ impl LocalUploadQuery {
             expires_at: DateTime::from_timestamp(self.expires, 0)?,
         })
     }
-}
-
-fn percent_encode(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
 }
 
 #[cfg(test)]

@@ -475,16 +475,12 @@ async fn validate_the_stream(env: &TestEnv) -> std::collections::BTreeSet<String
 
 #[tokio::test]
 async fn document_and_storage_events_match_the_asyncapi_document() {
-    use crate::support::auth::sign_in;
     use crate::support::documents::{pdf_bytes, Docs, PDF, TEXT};
     let env = TestEnv::new().await;
     let (_, token) = env.register("ann").await;
     let (running, url) = env.start_all().await;
     env.users_reach(token).await;
-    let ann = Docs::new(
-        &url,
-        &sign_in(&reqwest::Client::new(), &url, "ann").await.access,
-    );
+    let ann = Docs::signed_in(&url, "ann").await;
     let kept = ann.upload("kept.pdf", pdf_bytes(200), PDF).await;
     let gone = ann.upload("gone.txt", b"soon gone".to_vec(), TEXT).await;
     let renamed = ann

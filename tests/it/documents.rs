@@ -66,10 +66,7 @@ async fn a_person_uploads_lists_reads_renames_and_deletes_a_document(backend: Ba
     let (_, token) = env.register("ann").await;
     let (running, url) = env.start_all().await;
     env.users_reach(token).await;
-    let ann = Docs::new(
-        &url,
-        &sign_in(&reqwest::Client::new(), &url, "ann").await.access,
-    );
+    let ann = Docs::signed_in(&url, "ann").await;
 
     let bytes = pdf_bytes(1000);
     let confirmed = ann.upload("Tax return 2025.pdf", bytes.clone(), PDF).await;
@@ -285,10 +282,7 @@ async fn concurrent_confirms_never_overrun_the_quota(backend: Backend) {
     let (_, token) = env.register("ann").await;
     let (running, url) = env.start_all().await;
     env.users_reach(token).await;
-    let ann = Docs::new(
-        &url,
-        &sign_in(&reqwest::Client::new(), &url, "ann").await.access,
-    );
+    let ann = Docs::signed_in(&url, "ann").await;
     ann.upload("big-1.txt", vec![b'a'; 45 * MIB], TEXT).await;
     ann.upload("big-2.txt", vec![b'b'; 45 * MIB], TEXT).await;
     assert_eq!(ann.used_bytes().await, (90 * MIB) as i64);
@@ -359,10 +353,7 @@ async fn local_upload_links_are_as_strict_as_presigned_urls() {
     let clock = Arc::new(ManualClock::at(now()));
     let (running, url) = env.start_with(Components::ALL, clock.clone(), |_| {}).await;
     env.users_reach(token).await;
-    let ann = Docs::new(
-        &url,
-        &sign_in(&reqwest::Client::new(), &url, "ann").await.access,
-    );
+    let ann = Docs::signed_in(&url, "ann").await;
     let put = |link: String, content_type: String, body: Vec<u8>| {
         let client = ann.client.clone();
         async move {
@@ -479,10 +470,7 @@ async fn hostile_names_and_disguised_content_are_handled(backend: Backend) {
     let (_, token) = env.register("ann").await;
     let (running, url) = env.start_all().await;
     env.users_reach(token).await;
-    let ann = Docs::new(
-        &url,
-        &sign_in(&reqwest::Client::new(), &url, "ann").await.access,
-    );
+    let ann = Docs::signed_in(&url, "ann").await;
 
     for (name, shown) in [
         ("../../etc/passwd.pdf", "../../etc/passwd.pdf"),
@@ -565,10 +553,7 @@ async fn pending_uploads_expire_and_orphans_are_swept(backend: Backend) {
         })
         .await;
     env.users_reach(token).await;
-    let ann = Docs::new(
-        &url,
-        &sign_in(&reqwest::Client::new(), &url, "ann").await.access,
-    );
+    let ann = Docs::signed_in(&url, "ann").await;
     let kept = ann.upload("kept.txt", b"kept".to_vec(), TEXT).await;
     let left = ann.start("left.txt", 4, TEXT).await;
     assert_eq!(
@@ -629,10 +614,7 @@ async fn pending_uploads_expire_and_orphans_are_swept(backend: Backend) {
     assert_eq!(expired, 1);
     assert_eq!(env.stored_keys().await.len(), 2);
     // Access tokens live ten minutes: sign in again on the moved clock.
-    let ann = Docs::new(
-        &url,
-        &sign_in(&reqwest::Client::new(), &url, "ann").await.access,
-    );
+    let ann = Docs::signed_in(&url, "ann").await;
     let reads = ann.clone();
     let left_id = left.id.clone();
     env.eventually("the expired upload leaves the list", || {
@@ -688,10 +670,7 @@ async fn the_worker_hashes_content_and_the_list_flags_duplicates() {
     let (_, token) = env.register("ann").await;
     let (running, url) = env.start_all().await;
     env.users_reach(token).await;
-    let ann = Docs::new(
-        &url,
-        &sign_in(&reqwest::Client::new(), &url, "ann").await.access,
-    );
+    let ann = Docs::signed_in(&url, "ann").await;
     let first = ann.upload("one.txt", b"same words".to_vec(), TEXT).await;
     let second = ann.upload("two.txt", b"same words".to_vec(), TEXT).await;
     let other = ann.upload("three.txt", b"other words".to_vec(), TEXT).await;
@@ -738,10 +717,7 @@ async fn the_list_sorts_filters_and_pages() {
     let (_, token) = env.register("ann").await;
     let (running, url) = env.start_all().await;
     env.users_reach(token).await;
-    let ann = Docs::new(
-        &url,
-        &sign_in(&reqwest::Client::new(), &url, "ann").await.access,
-    );
+    let ann = Docs::signed_in(&url, "ann").await;
     for (name, size) in [("b.txt", 30), ("A.txt", 10), ("c.txt", 20), ("d.txt", 20)] {
         ann.upload(name, vec![b'x'; size], TEXT).await;
     }
@@ -788,6 +764,47 @@ async fn the_list_sorts_filters_and_pages() {
         }
     }
     assert_eq!(seen, ["f.txt", "A.txt", "c.txt", "d.txt", "b.txt", "e.pdf"]);
+
+    // Totals follow confirms, deletions and a rebuild of the model (whose schema is
+    // renamed when it goes live), with and without filters.
+    let totals = |ann: &Docs| {
+        let ann = ann.clone();
+        async move {
+            let mut totals = Vec::new();
+            for filter in [
+                "",
+                "kind=text",
+                "kind=pdf",
+                "status=confirmed",
+                "kind=text&status=pending",
+            ] {
+                totals.push(
+                    ann.json(&format!("/api/documents?{filter}")).await["total"]
+                        .as_i64()
+                        .unwrap(),
+                );
+            }
+            totals
+        }
+    };
+    assert_eq!(totals(&ann).await, [6, 5, 1, 5, 1]);
+    let b_txt = by_name["items"][1]["id"].as_str().unwrap().to_owned();
+    let deleted = ann
+        .send(Method::DELETE, &format!("/api/documents/{b_txt}"))
+        .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(totals(&ann).await, [5, 4, 1, 4, 1]);
+    let model = docuvault::system::read_model(env.keys(), "documents").unwrap();
+    projections::replay::replay(&env.ddl, model.as_ref(), 3)
+        .await
+        .unwrap();
+    assert_eq!(totals(&ann).await, [5, 4, 1, 4, 1]);
+    let e_pdf = by_size["items"][0]["id"].as_str().unwrap().to_owned();
+    let deleted = ann
+        .send(Method::DELETE, &format!("/api/documents/{e_pdf}"))
+        .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(totals(&ann).await, [4, 4, 0, 3, 1]);
 
     for bad in [
         "sort=owner",

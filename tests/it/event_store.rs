@@ -181,3 +181,144 @@ async fn personal_fields_are_sealed_under_the_users_key() {
         env.master.email_lookup("kate@example.test")
     );
 }
+
+mod snapshots {
+    use super::*;
+    use domain::document::storage::{Storage, StorageCommand};
+
+    fn admit(n: u128, size: u64) -> StorageCommand {
+        StorageCommand::Admit {
+            document_id: Uuid::from_u128(n),
+            size,
+            quota: u64::MAX,
+            at: chrono::DateTime::UNIX_EPOCH,
+        }
+    }
+
+    /// Admits document `n` with size `n`, retrying lost races as the document commands do.
+    async fn admit_until_done(store: &EventStore, owner: &str, n: u128) {
+        loop {
+            match store
+                .execute::<Storage>(
+                    owner,
+                    admit(n, n as u64),
+                    (),
+                    &CommandMeta::new("test", "s"),
+                )
+                .await
+            {
+                Ok(_) => return,
+                Err(CommandError::Conflict) => tokio::task::yield_now().await,
+                Err(other) => panic!("admit {n}: {other:?}"),
+            }
+        }
+    }
+
+    async fn snapshot_of(env: &TestEnv, owner: &str) -> (i64, i32, serde_json::Value) {
+        sqlx::query_as(
+            "select last_sequence, shape, payload from snapshots
+              where aggregate_type = 'storage' and aggregate_id = $1",
+        )
+        .bind(owner)
+        .fetch_one(&env.ddl)
+        .await
+        .unwrap()
+    }
+
+    async fn used(store: &EventStore, owner: &str) -> u64 {
+        store.load::<Storage>(owner).await.unwrap().used()
+    }
+
+    #[tokio::test]
+    async fn a_storage_loads_from_its_latest_snapshot_and_the_events_after_it() {
+        let env = TestEnv::new().await;
+        let store = EventStore::new(env.pool.clone());
+        let owner = Uuid::new_v4().to_string();
+        for n in 1..=195 {
+            admit_until_done(&store, &owner, n).await;
+        }
+        // Ten racing admits across the 200th event: the snapshot must hold exactly the
+        // first 200 events' state, whichever commit reaches it.
+        let racers = (196..=205).map(|n| {
+            let (store, owner) = (store.clone(), owner.clone());
+            tokio::spawn(async move { admit_until_done(&store, &owner, n).await })
+        });
+        for racer in futures::future::join_all(racers).await {
+            racer.unwrap();
+        }
+        let first_200: i64 = sqlx::query_scalar(
+            "select sum((payload -> 'StorageAdmitted' ->> 'size')::bigint)::bigint from events
+              where aggregate_type = 'storage' and aggregate_id = $1 and sequence <= 200",
+        )
+        .bind(&owner)
+        .fetch_one(&env.ddl)
+        .await
+        .unwrap();
+        let (sequence, shape, payload) = snapshot_of(&env, &owner).await;
+        assert_eq!((sequence, shape), (200, 1));
+        assert_eq!(payload["used"], first_200, "each event folded once");
+        assert_eq!(payload["sizes"].as_object().unwrap().len(), 200);
+        let all: u64 = (1..=205).sum();
+        assert_eq!(used(&store, &owner).await, all);
+
+        // The load really starts there: a doctored snapshot shows through...
+        sqlx::query("update snapshots set payload = jsonb_set(payload, '{used}', '7')")
+            .execute(&env.ddl)
+            .await
+            .unwrap();
+        let after_snapshot: u64 = (1..=205).sum::<u64>() - first_200 as u64;
+        assert_eq!(used(&store, &owner).await, 7 + after_snapshot);
+        // ...until its shape is not the aggregate's, or it does not deserialise.
+        sqlx::query("update snapshots set shape = 99")
+            .execute(&env.ddl)
+            .await
+            .unwrap();
+        assert_eq!(used(&store, &owner).await, all);
+        sqlx::query("update snapshots set shape = 1, payload = '{\"nonsense\": true}'")
+            .execute(&env.ddl)
+            .await
+            .unwrap();
+        assert_eq!(used(&store, &owner).await, all);
+
+        // The next multiple replaces it, from the events, never from what it said.
+        for n in 206..=300 {
+            admit_until_done(&store, &owner, n).await;
+        }
+        let (sequence, _, payload) = snapshot_of(&env, &owner).await;
+        assert_eq!(sequence, 300);
+        assert_eq!(payload["used"], (1..=300).sum::<u64>());
+        assert_eq!(used(&store, &owner).await, (1..=300).sum::<u64>());
+    }
+
+    #[tokio::test]
+    async fn snapshots_are_a_cache_the_runtime_cannot_delete_and_need_not_have() {
+        let env = TestEnv::new().await;
+        let store = EventStore::new(env.pool.clone());
+        let owner = Uuid::new_v4().to_string();
+        for n in 1..=120 {
+            admit_until_done(&store, &owner, n).await;
+        }
+        let refused = sqlx::query("delete from snapshots")
+            .execute(&env.pool)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            refused.as_database_error().unwrap().code().unwrap(),
+            "42501"
+        );
+        sqlx::query("delete from snapshots")
+            .execute(&env.ddl)
+            .await
+            .unwrap();
+        assert_eq!(used(&store, &owner).await, (1..=120).sum::<u64>());
+        let release = StorageCommand::Release {
+            document_id: Uuid::from_u128(120),
+            at: chrono::DateTime::UNIX_EPOCH,
+        };
+        store
+            .execute::<Storage>(&owner, release, (), &CommandMeta::new("test", "s"))
+            .await
+            .unwrap();
+        assert_eq!(used(&store, &owner).await, (1..=119).sum::<u64>());
+    }
+}

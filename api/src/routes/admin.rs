@@ -3,7 +3,7 @@
 //! a token for another person.
 
 use crate::auth::Admin;
-use crate::extract::{accepted, ApiJson, ApiPath, ConsistencyToken, Correlation};
+use crate::extract::{with_token, ApiJson, ApiPath, ConsistencyToken, Correlation};
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode};
@@ -159,7 +159,7 @@ async fn administer(
         )
         .await
         .map_err(account_error)?;
-    Ok(accepted(StatusCode::NO_CONTENT, token))
+    Ok(with_token(StatusCode::NO_CONTENT, token))
 }
 
 /// Disable an account: its sessions end at once and it cannot sign in.
@@ -369,7 +369,7 @@ pub async fn create_user(
         })?;
     match outcome {
         RegistrationOutcome::Registered { user_id, token } => {
-            let mut response = accepted(StatusCode::CREATED, token);
+            let mut response = with_token(StatusCode::CREATED, token);
             *response.body_mut() = Json(CreatedUser { user_id }).into_response().into_body();
             response.headers_mut().insert(
                 axum::http::header::CONTENT_TYPE,

@@ -5,7 +5,7 @@
 use crate::auth::Authenticated;
 use crate::content::download_link::Grant;
 use crate::content::range::{self, Requested};
-use crate::extract::{accepted, with_token, ApiJson, ApiPath, ConsistencyToken, Correlation};
+use crate::extract::{with_token, ApiJson, ApiPath, ConsistencyToken, Correlation};
 use crate::{ApiError, AppState};
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -252,16 +252,13 @@ pub async fn initiate(
         )
         .await
         .map_err(documents_error)?;
-    let now = state.clock.now();
     let document = DocumentView {
         id: initiated.document_id,
-        name: domain::document::FileName::parse(&request.name)
-            .map(|name| name.as_str().to_owned())
-            .unwrap_or_default(),
+        name: initiated.name.as_str().to_owned(),
         kind: initiated.kind.as_str().to_owned(),
         status: "pending".into(),
         size: i64::try_from(request.size).unwrap_or(i64::MAX),
-        created_at: now,
+        created_at: initiated.initiated_at,
         confirmed_at: None,
         sha256: None,
         duplicate: false,
@@ -404,7 +401,7 @@ pub async fn delete(
         .delete(who.user_id, id, &meta)
         .await
         .map_err(documents_error)?;
-    Ok(accepted(StatusCode::NO_CONTENT, token))
+    Ok(with_token(StatusCode::NO_CONTENT, token))
 }
 
 /// The bytes, inline, with `Range` support.

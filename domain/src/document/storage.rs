@@ -3,7 +3,7 @@
 //! concurrent confirms can never push usage past it (DOC-4, SECURITY 18). Its state is
 //! only ids and sizes.
 
-use crate::{Aggregate, DomainEvent};
+use crate::{Aggregate, DomainEvent, SnapshotPolicy};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -93,6 +93,12 @@ impl Aggregate for Storage {
     type Event = StorageEvent;
     type Error = StorageError;
     type Services = ();
+    /// A person's storage gains an event per upload and per deletion for as long as the
+    /// account lives; folding them all made a confirm cost ~11 µs per past event.
+    const SNAPSHOTS: Option<SnapshotPolicy> = Some(SnapshotPolicy {
+        every: 100,
+        shape: 1,
+    });
 
     fn handle(&self, command: StorageCommand, _: &()) -> Result<Vec<StorageEvent>, StorageError> {
         match command {

@@ -42,6 +42,12 @@ impl Docs {
         }
     }
 
+    /// Signs `<handle>@example.test` in with the test password.
+    pub async fn signed_in(url: &str, handle: &str) -> Self {
+        let session = crate::support::auth::sign_in(&Client::new(), url, handle).await;
+        Self::new(url, &session.access)
+    }
+
     /// Keeps a write's consistency token for the reads after it.
     pub fn remember(&self, response: &Response) {
         if let Some(token) = response.headers().get("x-consistency-token") {

@@ -43,15 +43,13 @@ pub async fn run(
     every: Duration,
     shutdown: CancellationToken,
 ) {
-    loop {
-        match expire_due(&pool, &documents, clock.as_ref()).await {
+    let (pool, documents, clock) = (&pool, &documents, clock.as_ref());
+    super::every(every, shutdown, move || async move {
+        match expire_due(pool, documents, clock).await {
             Ok(0) => {}
             Ok(expired) => tracing::info!(expired, "expired pending uploads"),
             Err(error) => tracing::warn!(%error, "upload expiry pass failed"),
         }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(every) => {}
-        }
-    }
+    })
+    .await
 }

@@ -11,7 +11,25 @@ pub mod sweeper;
 
 use commands::CommandMeta;
 use eventlog::StoredEvent;
+use std::future::Future;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
+
+/// Runs `pass` now and then every `period`, until `shutdown`.
+pub(crate) async fn every<F, Fut>(period: Duration, shutdown: CancellationToken, mut pass: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    loop {
+        pass().await;
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(period) => {}
+        }
+    }
+}
 
 /// The metadata of a command a worker runs because of `event`: its id is derived from
 /// the event and the job, so a redelivered event repeats the same command.

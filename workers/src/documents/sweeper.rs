@@ -67,13 +67,11 @@ pub async fn run(
     grace: chrono::Duration,
     shutdown: CancellationToken,
 ) {
-    loop {
-        if let Err(error) = sweep(&pool, &objects, clock.now(), grace).await {
+    let (pool, objects, clock) = (&pool, &objects, clock.as_ref());
+    super::every(every, shutdown, move || async move {
+        if let Err(error) = sweep(pool, objects, clock.now(), grace).await {
             tracing::warn!(%error, "orphan sweep failed");
         }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(every) => {}
-        }
-    }
+    })
+    .await
 }
