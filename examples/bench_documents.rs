@@ -12,9 +12,10 @@
 //!    the document confirmed);
 //! 2. the same for BENCH_USERS (50) people in parallel, BENCH_CONFIRMS_PER_USER (20)
 //!    each;
-//! 3. confirm latency as a person's storage grows (the storage aggregate is folded from
-//!    all its events on every confirm, no snapshots): the first 100 confirms of step 1
-//!    against its last 100, and 100 more once that person holds BENCH_LIST_DOCS;
+//! 3. confirm latency as a person's storage grows (the storage aggregate loads from its
+//!    latest snapshot and folds fewer than 100 events after it; its snapshot grows with
+//!    the person's documents): the first 100 confirms of step 1 against its last 100, and
+//!    100 more once that person holds BENCH_LIST_DOCS;
 //! 4. list latency for one person with BENCH_LIST_DOCS (10,000) documents: seeded through
 //!    the same path by BENCH_SEED_TASKS (4) concurrent tasks for the same person (which
 //!    exercises the storage aggregate's retries), hashed as the follow-up worker would,
