@@ -661,6 +661,7 @@ async fn lists(bench: &Bench, owner: Uuid, ids: &[Uuid], calls: usize, figures: 
         descending,
         kind: None,
         status: None,
+        folder: None,
         limit: PAGE,
         cursor: None,
     };

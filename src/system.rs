@@ -304,6 +304,12 @@ pub async fn start(
                 chrono::Duration::hours(settings.invite_link_hours),
             ),
             sessions,
+            folders: commands::folders::Folders::new(
+                EventStore::new(pool.clone()),
+                keys.clone(),
+                clock.clone(),
+                documents.clone(),
+            ),
             documents: documents.clone(),
             download_links: api::content::download_link::DownloadLinks::new(
                 keys.master().link_signing_key("download"),

@@ -2,8 +2,8 @@
 
 use crate::auth::AccessTokens;
 use crate::routes::{
-    account, admin, auth, documents, email_links, handles, leaving, ops, second_factor, sessions,
-    uploads,
+    account, admin, auth, documents, email_links, folders, handles, leaving, ops, second_factor,
+    sessions, uploads,
 };
 use crate::{openapi, ApiError};
 use axum::extract::{DefaultBodyLimit, Request};
@@ -67,6 +67,7 @@ pub struct AppState {
     pub mailer: mail::Mailer,
     pub tokens: AccessTokens,
     pub documents: commands::documents::Documents,
+    pub folders: commands::folders::Folders,
     pub download_links: crate::content::download_link::DownloadLinks,
     pub models: Vec<Arc<dyn ReadModel>>,
     pub clock: Arc<dyn Clock>,
@@ -184,6 +185,13 @@ pub fn router(state: AppState) -> Router {
                 .delete(documents::delete),
         )
         .route("/documents/{id}/confirm", post(documents::confirm))
+        .route("/documents/{id}/move", post(folders::file_document))
+        .route("/folders", get(folders::list).post(folders::create))
+        .route(
+            "/folders/{id}",
+            axum::routing::patch(folders::rename).delete(folders::delete),
+        )
+        .route("/folders/{id}/move", post(folders::move_folder))
         .route("/documents/{id}/content", get(documents::content))
         .route(
             "/documents/{id}/download-link",

@@ -52,12 +52,18 @@ use utoipa::OpenApi;
         crate::routes::documents::delete,
         crate::routes::documents::content,
         crate::routes::documents::download_link,
+        crate::routes::folders::list,
+        crate::routes::folders::create,
+        crate::routes::folders::rename,
+        crate::routes::folders::move_folder,
+        crate::routes::folders::delete,
+        crate::routes::folders::file_document,
         crate::routes::ops::health,
         crate::routes::ops::ready,
         crate::routes::ops::metrics,
     ),
     components(schemas(crate::error::ErrorBody)),
-    tags((name = "auth", description = "Registration, sign-in and sessions"), (name = "account", description = "The signed-in person's account"), (name = "admin", description = "User management for administrators"), (name = "documents", description = "Your documents: upload, list, rename, delete, content"), (name = "ops", description = "Operations"))
+    tags((name = "auth", description = "Registration, sign-in and sessions"), (name = "account", description = "The signed-in person's account"), (name = "admin", description = "User management for administrators"), (name = "documents", description = "Your documents: upload, list, rename, move, delete, content"), (name = "folders", description = "Your folders"), (name = "ops", description = "Operations"))
 )]
 pub struct ApiDoc;
 

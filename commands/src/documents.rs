@@ -16,10 +16,10 @@ use domain::document::{
     Document, DocumentCommand, DocumentError, DocumentKind, DocumentStatus, FileName,
     FileNameError, InitiateUpload, FILENAME_FIELD,
 };
+use domain::folder::FolderTree;
 use domain::user::User;
 use domain::Clock;
 use eventlog::Token;
-use rand::Rng;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,6 +59,8 @@ pub enum DocumentsError {
     /// Not there, not the caller's, or gone: one answer (DOC-7).
     #[error("no such document")]
     NotFound,
+    #[error("no such folder")]
+    FolderNotFound,
     #[error("The file is larger than the {max} bytes allowed.")]
     TooLarge { max: u64 },
     #[error("The file is empty.")]
@@ -385,6 +387,34 @@ impl Documents {
         .await
     }
 
+    /// Puts a document in one of the owner's folders, or at the top with `None` (ORG-1).
+    /// Another person's folder is no folder at all.
+    pub async fn file(
+        &self,
+        owner: Uuid,
+        document_id: Uuid,
+        folder_id: Option<Uuid>,
+        meta: &CommandMeta,
+    ) -> Result<Token, DocumentsError> {
+        if let Some(folder_id) = folder_id {
+            let tree: FolderTree = self.load(owner).await?;
+            if !tree.contains(folder_id) {
+                return Err(DocumentsError::FolderNotFound);
+            }
+        }
+        let at = self.clock.now();
+        self.retrying::<Document>(
+            &document_id.to_string(),
+            || DocumentCommand::File {
+                by: owner,
+                folder_id,
+                at,
+            },
+            meta,
+        )
+        .await
+    }
+
     /// Deletes a document: the bytes are freed and the object removed at once (and again,
     /// idempotently, by the worker that follows deletions).
     pub async fn delete(
@@ -603,9 +633,7 @@ impl Documents {
         Ok(seal(&key, owner, FILENAME_FIELD, name.as_str().as_bytes()))
     }
 
-    /// Runs a command, again after a lost race (same command id), up to the policy's
-    /// attempts, with jittered backoff. A command that changes nothing on a retry (the
-    /// earlier attempt won after all) answers the aggregate's current token.
+    /// Runs a command, again after a lost race, up to the policy's attempts.
     async fn retrying<A>(
         &self,
         aggregate_id: &str,
@@ -617,22 +645,10 @@ impl Documents {
         A::Command: Send,
         DocumentsError: From<CommandError<A::Error>>,
     {
-        let mut attempt = 1;
-        loop {
-            match self
-                .store
-                .execute::<A>(aggregate_id, command(), (), meta)
-                .await
-            {
-                Err(CommandError::Conflict) if attempt < self.policy.conflict_attempts => {
-                    let ceiling = 2u64.saturating_pow(attempt.min(6)) * 2;
-                    let pause = rand::thread_rng().gen_range(1..=ceiling);
-                    tokio::time::sleep(Duration::from_millis(pause)).await;
-                    attempt += 1;
-                }
-                result => return result.map_err(DocumentsError::from),
-            }
-        }
+        self.store
+            .execute_retrying::<A>(aggregate_id, command, meta, self.policy.conflict_attempts)
+            .await
+            .map_err(DocumentsError::from)
     }
 }
 

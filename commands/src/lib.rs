@@ -12,6 +12,7 @@ pub mod directory;
 pub mod documents;
 mod error;
 pub mod facts;
+pub mod folders;
 pub mod invites;
 mod meta;
 mod password;

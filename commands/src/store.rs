@@ -5,6 +5,7 @@ use crate::snapshots::AggregateStore;
 use crate::{CommandError, CommandMeta};
 use cqrs_es::{AggregateContext, CqrsFramework};
 use eventlog::Token;
+use rand::Rng;
 use sqlx::PgPool;
 
 /// The event store, as the write side uses it.
@@ -76,5 +77,33 @@ impl EventStore {
                 A::TYPE
             ))
         })
+    }
+
+    /// Runs a command, again after a lost race (same command id), up to `attempts` times,
+    /// with jittered backoff. A command that changes nothing on a retry (the earlier
+    /// attempt won after all) answers the aggregate's current token.
+    pub async fn execute_retrying<A>(
+        &self,
+        aggregate_id: &str,
+        command: impl Fn() -> A::Command,
+        meta: &CommandMeta,
+        attempts: u32,
+    ) -> Result<Token, CommandError<A::Error>>
+    where
+        A: domain::Aggregate<Services = ()> + 'static,
+        A::Command: Send,
+    {
+        let mut attempt = 1;
+        loop {
+            match self.execute::<A>(aggregate_id, command(), (), meta).await {
+                Err(CommandError::Conflict) if attempt < attempts => {
+                    let ceiling = 2u64.saturating_pow(attempt.min(6)) * 2;
+                    let pause = rand::thread_rng().gen_range(1..=ceiling);
+                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
     }
 }

@@ -8,6 +8,7 @@
 pub mod aggregate;
 pub mod clock;
 pub mod document;
+pub mod folder;
 pub mod instance;
 pub mod sealed;
 pub mod session;

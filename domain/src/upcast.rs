@@ -85,6 +85,11 @@ const CURRENT: &[(&str, &str, &str)] = &[
     ("document", "ContentHashed", "1.0"),
     ("storage", "StorageAdmitted", "1.0"),
     ("storage", "StorageReleased", "1.0"),
+    ("document", "DocumentFiled", "1.0"),
+    ("folders", "FolderCreated", "1.0"),
+    ("folders", "FolderRenamed", "1.0"),
+    ("folders", "FolderMoved", "1.0"),
+    ("folders", "FolderDeleted", "1.0"),
 ];
 
 /// Upcasts `payload` in place to the current version and returns that version. An event

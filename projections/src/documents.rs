@@ -1,6 +1,6 @@
-//! The `documents` read model (DOC-5): each person's live documents (pending and
-//! confirmed) with their opened names, for the list with its paging, sorting and filters,
-//! plus each person's used bytes. Expired, rejected and deleted documents leave it, and
+//! The `documents` read model (DOC-5, ORG-1): each person's live documents (pending and
+//! confirmed) with their opened names and folders, for the list with its paging, sorting
+//! and filters, each person's folder tree, and each person's used bytes. Expired, rejected and deleted documents leave it, and
 //! so does everything of an account that is deleted. The sweeper reads it to tell owned
 //! objects from orphans.
 //!
@@ -11,6 +11,7 @@ use crate::{ApplyError, ReadModel};
 use crypto::{DataKey, KeyRing};
 use domain::document::storage::StorageEvent;
 use domain::document::{DocumentEvent, FILENAME_FIELD};
+use domain::folder::{FolderContents, FolderEvent, FOLDER_NAME_FIELD};
 use domain::user::UserEvent;
 use domain::Sealed;
 use eventlog::StoredEvent;
@@ -37,11 +38,11 @@ impl ReadModel for DocumentsModel {
     }
 
     fn aggregate_types(&self) -> &'static [&'static str] {
-        &["document", "storage", "user"]
+        &["document", "storage", "folders", "user"]
     }
 
     fn schema_version(&self) -> i32 {
-        2
+        3
     }
 
     fn tables_sql(&self, schema: &str) -> String {
@@ -60,7 +61,17 @@ impl ReadModel for DocumentsModel {
                created_at timestamptz not null,
                confirmed_at timestamptz,
                expires_at timestamptz not null,
-               sha256 text
+               sha256 text,
+               -- Null: at the top (also when its folder is gone).
+               folder_id uuid
+             );
+             create table {schema}.folders (
+               folder_id uuid primary key,
+               owner uuid not null,
+               parent_id uuid,
+               -- Opened with the owner's key.
+               name text not null,
+               created_at timestamptz not null
              );
              create table {schema}.usage (
                owner uuid primary key,
@@ -110,7 +121,9 @@ impl ReadModel for DocumentsModel {
              create index documents_by_size on {schema}.documents (owner, size, document_id);
              create index documents_by_hash on {schema}.documents (owner, sha256) where sha256 is not null;
              create index documents_pending on {schema}.documents (expires_at) where status = 'pending';
-             create index documents_by_key on {schema}.documents (storage_key);"
+             create index documents_by_key on {schema}.documents (storage_key);
+             create index documents_by_folder on {schema}.documents (owner, folder_id, created_at);
+             create index folders_by_owner on {schema}.folders (owner, parent_id);"
         )
     }
 
@@ -133,10 +146,15 @@ impl ReadModel for DocumentsModel {
                         let decoded: StorageEvent = decode(event)?;
                         apply_storage(&mut *connection, schema, decoded, event).await?;
                     }
+                    "folders" => {
+                        let decoded: FolderEvent = decode(event)?;
+                        self.apply_folder(&mut *connection, schema, &mut keys, decoded, event)
+                            .await?;
+                    }
                     "user" => {
                         if let UserEvent::UserDeleted(deleted) = decode(event)? {
                             keys.insert(deleted.user_id, None);
-                            for table in ["documents", "document_counts", "usage"] {
+                            for table in ["documents", "document_counts", "folders", "usage"] {
                                 sqlx::query(&format!(
                                     "delete from {schema}.{table} where owner = $1"
                                 ))
@@ -199,6 +217,7 @@ impl DocumentsModel {
         connection: &mut PgConnection,
         keys: &mut HashMap<Uuid, Option<DataKey>>,
         owner: Uuid,
+        field: &str,
         sealed: &Sealed,
         event: &StoredEvent,
     ) -> Result<Option<String>, ApplyError> {
@@ -211,7 +230,7 @@ impl DocumentsModel {
         let Some(Some(key)) = keys.get(&owner) else {
             return Ok(None);
         };
-        key.open_text(owner, FILENAME_FIELD, sealed)
+        key.open_text(owner, field, sealed)
             .map(Some)
             .map_err(|error| ApplyError::Poison {
                 position: event.position,
@@ -231,7 +250,14 @@ impl DocumentsModel {
             DocumentEvent::UploadInitiated(e) => {
                 // A shredded key: the account is gone, and so are its rows.
                 let Some(name) = self
-                    .open_name(&mut *connection, keys, e.owner, &e.filename, event)
+                    .open_name(
+                        &mut *connection,
+                        keys,
+                        e.owner,
+                        FILENAME_FIELD,
+                        &e.filename,
+                        event,
+                    )
                     .await?
                 else {
                     return Ok(());
@@ -268,7 +294,14 @@ impl DocumentsModel {
             }
             DocumentEvent::DocumentRenamed(e) => {
                 let Some(name) = self
-                    .open_name(&mut *connection, keys, e.owner, &e.filename, event)
+                    .open_name(
+                        &mut *connection,
+                        keys,
+                        e.owner,
+                        FILENAME_FIELD,
+                        &e.filename,
+                        event,
+                    )
                     .await?
                 else {
                     return Ok(());
@@ -290,9 +323,116 @@ impl DocumentsModel {
                 .execute(connection)
                 .await?;
             }
+            DocumentEvent::DocumentFiled(e) => {
+                // A folder deleted meanwhile is no folder: the document is at the top.
+                sqlx::query(&format!(
+                    "update {schema}.documents
+                     set folder_id = (select folder_id from {schema}.folders
+                                       where folder_id = $2 and owner = $3)
+                     where document_id = $1"
+                ))
+                .bind(e.document_id)
+                .bind(e.folder_id)
+                .bind(e.owner)
+                .execute(connection)
+                .await?;
+            }
             DocumentEvent::UploadExpired(e) => delete(connection, schema, e.document_id).await?,
             DocumentEvent::UploadRejected(e) => delete(connection, schema, e.document_id).await?,
             DocumentEvent::DocumentDeleted(e) => delete(connection, schema, e.document_id).await?,
+        }
+        Ok(())
+    }
+}
+
+impl DocumentsModel {
+    async fn apply_folder(
+        &self,
+        connection: &mut PgConnection,
+        schema: &str,
+        keys: &mut HashMap<Uuid, Option<DataKey>>,
+        decoded: FolderEvent,
+        event: &StoredEvent,
+    ) -> Result<(), ApplyError> {
+        match decoded {
+            FolderEvent::FolderCreated(e) => {
+                let Some(name) = self
+                    .open_name(
+                        &mut *connection,
+                        keys,
+                        e.owner,
+                        FOLDER_NAME_FIELD,
+                        &e.name,
+                        event,
+                    )
+                    .await?
+                else {
+                    return Ok(());
+                };
+                sqlx::query(&format!(
+                    "insert into {schema}.folders (folder_id, owner, parent_id, name, created_at)
+                     values ($1, $2, $3, $4, $5) on conflict (folder_id) do nothing"
+                ))
+                .bind(e.folder_id)
+                .bind(e.owner)
+                .bind(e.parent)
+                .bind(name)
+                .bind(e.created_at)
+                .execute(connection)
+                .await?;
+            }
+            FolderEvent::FolderRenamed(e) => {
+                let Some(name) = self
+                    .open_name(
+                        &mut *connection,
+                        keys,
+                        e.owner,
+                        FOLDER_NAME_FIELD,
+                        &e.name,
+                        event,
+                    )
+                    .await?
+                else {
+                    return Ok(());
+                };
+                sqlx::query(&format!(
+                    "update {schema}.folders set name = $2 where folder_id = $1"
+                ))
+                .bind(e.folder_id)
+                .bind(name)
+                .execute(connection)
+                .await?;
+            }
+            FolderEvent::FolderMoved(e) => {
+                sqlx::query(&format!(
+                    "update {schema}.folders set parent_id = $2 where folder_id = $1"
+                ))
+                .bind(e.folder_id)
+                .bind(e.to)
+                .execute(connection)
+                .await?;
+            }
+            FolderEvent::FolderDeleted(e) => {
+                // Its documents go where the deletion says; the write side files or
+                // deletes them too, and this keeps the list right until it has.
+                let documents_go_to = match e.contents {
+                    FolderContents::MoveUp => e.parent,
+                    FolderContents::Refuse | FolderContents::Delete => None,
+                };
+                sqlx::query(&format!(
+                    "update {schema}.documents set folder_id = $2 where folder_id = $1"
+                ))
+                .bind(e.folder_id)
+                .bind(documents_go_to)
+                .execute(&mut *connection)
+                .await?;
+                sqlx::query(&format!(
+                    "delete from {schema}.folders where folder_id = $1"
+                ))
+                .bind(e.folder_id)
+                .execute(connection)
+                .await?;
+            }
         }
         Ok(())
     }
@@ -333,6 +473,7 @@ pub mod queries {
         pub created_at: DateTime<Utc>,
         pub confirmed_at: Option<DateTime<Utc>>,
         pub sha256: Option<String>,
+        pub folder_id: Option<Uuid>,
         /// Another of the owner's documents, older than this one, has the same content.
         pub duplicate: bool,
     }
@@ -363,8 +504,18 @@ pub mod queries {
         pub descending: bool,
         pub kind: Option<String>,
         pub status: Option<String>,
+        pub folder: Option<FolderFilter>,
         pub limit: i64,
         pub cursor: Option<Cursor>,
+    }
+
+    /// Which folder's documents a list shows (none: all of them).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum FolderFilter {
+        /// Those in no folder.
+        Top,
+        /// Those directly in this folder.
+        In(Uuid),
     }
 
     /// Where a page ends: the sort value and id of its last row (keyset paging).
@@ -396,7 +547,7 @@ pub mod queries {
     }
 
     const COLUMNS: &str =
-        "d.document_id, d.name, d.kind, d.status, d.size, d.created_at, d.confirmed_at, d.sha256";
+        "d.document_id, d.name, d.kind, d.status, d.size, d.created_at, d.confirmed_at, d.sha256, d.folder_id";
 
     fn duplicate_sql(schema: &str) -> String {
         format!(
@@ -417,26 +568,37 @@ pub mod queries {
             ("asc", ">")
         };
         let filter = "d.owner = $1 and ($2::text is null or d.kind = $2) and ($3::text is null or d.status = $3)";
-        // Two statements, not one with `$4 is null or …`: a prepared statement's generic
-        // plan could not bound the index scan by the cursor, and deep pages got slower.
+        let in_folder = match query.folder {
+            None => "",
+            Some(FolderFilter::Top) => "and d.folder_id is null",
+            Some(FolderFilter::In(_)) => "and d.folder_id = $4",
+        };
+        let folder_id = match query.folder {
+            Some(FolderFilter::In(folder_id)) => Some(folder_id),
+            _ => None,
+        };
+        // Separate statements, not one with `$6 is null or …`: a prepared statement's
+        // generic plan could not bound the index scan by the cursor, and deep pages got
+        // slower.
         let after_cursor = match query.cursor {
             Some(_) => {
-                format!("and ({expression}, d.document_id) {comparison} ($5::{cast}, $6::uuid)")
+                format!("and ({expression}, d.document_id) {comparison} ($6::{cast}, $7::uuid)")
             }
             None => String::new(),
         };
         let sql = format!(
             "select {expression}::text as sort_key, {COLUMNS}, {duplicate} as duplicate
              from {schema}.documents d
-             where {filter} {after_cursor}
+             where {filter} {in_folder} {after_cursor}
              order by {expression} {direction}, d.document_id {direction}
-             limit $4",
+             limit $5",
             duplicate = duplicate_sql(&schema)
         );
         let statement = sqlx::query_as::<_, SortKeyed>(&sql)
             .bind(query.owner)
             .bind(&query.kind)
             .bind(&query.status)
+            .bind(folder_id)
             .bind(query.limit + 1);
         let rows: Vec<(String, DocumentRow)> = match &query.cursor {
             Some(cursor) => statement.bind(cursor.value.clone()).bind(cursor.id),
@@ -447,12 +609,23 @@ pub mod queries {
         .into_iter()
         .map(|keyed| (keyed.sort_key, keyed.row))
         .collect();
-        let total = sqlx::query_scalar(&format!(
-            "select coalesce(sum(n), 0)::bigint from {schema}.document_counts d where {filter}"
-        ))
-        .bind(query.owner)
-        .bind(&query.kind)
-        .bind(&query.status)
+        // Per-person counts answer without a folder; a folder's documents are counted.
+        let total_sql = match query.folder {
+            None => format!(
+                "select coalesce(sum(n), 0)::bigint from {schema}.document_counts d where {filter}"
+            ),
+            Some(_) => {
+                format!("select count(*) from {schema}.documents d where {filter} {in_folder}")
+            }
+        };
+        let total = sqlx::query_scalar(&total_sql)
+            .bind(query.owner)
+            .bind(&query.kind)
+            .bind(&query.status);
+        let total = match folder_id {
+            Some(folder_id) => total.bind(folder_id),
+            None => total,
+        }
         .fetch_one(pool)
         .await?;
         let more = rows.len() as i64 > query.limit;
@@ -477,6 +650,45 @@ pub mod queries {
         sort_key: String,
         #[sqlx(flatten)]
         row: DocumentRow,
+    }
+
+    /// A folder as the tree shows it.
+    #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+    pub struct FolderRow {
+        #[serde(rename = "id")]
+        pub folder_id: Uuid,
+        pub parent_id: Option<Uuid>,
+        pub name: String,
+        pub created_at: DateTime<Utc>,
+    }
+
+    /// Every folder of `owner`, by name; the tree is built from the parent ids.
+    pub async fn folders(pool: &PgPool, owner: Uuid) -> Result<Vec<FolderRow>, sqlx::Error> {
+        let schema = live_schema(DocumentsModel::NAME);
+        sqlx::query_as(&format!(
+            "select folder_id, parent_id, name, created_at from {schema}.folders
+              where owner = $1 order by lower(name), folder_id"
+        ))
+        .bind(owner)
+        .fetch_all(pool)
+        .await
+    }
+
+    /// `owner`'s documents filed in any of `folders`.
+    pub async fn filed_in(
+        pool: &PgPool,
+        owner: Uuid,
+        folders: &[Uuid],
+    ) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
+        let schema = live_schema(DocumentsModel::NAME);
+        sqlx::query_as(&format!(
+            "select document_id, folder_id from {schema}.documents
+              where owner = $1 and folder_id = any($2)"
+        ))
+        .bind(owner)
+        .bind(folders)
+        .fetch_all(pool)
+        .await
     }
 
     /// One of `owner`'s documents.

@@ -474,7 +474,7 @@ async fn validate_the_stream(env: &TestEnv) -> std::collections::BTreeSet<String
 }
 
 #[tokio::test]
-async fn document_and_storage_events_match_the_asyncapi_document() {
+async fn document_storage_and_folder_events_match_the_asyncapi_document() {
     use crate::support::documents::{pdf_bytes, Docs, PDF, TEXT};
     let env = TestEnv::new().await;
     let (_, token) = env.register("ann").await;
@@ -495,6 +495,49 @@ async fn document_and_storage_events_match_the_asyncapi_document() {
         .await
         .unwrap();
     assert_eq!(renamed.status(), StatusCode::OK);
+    // A folder made, renamed, moved under another, given a document, deleted with its
+    // contents moved up.
+    let mut folders = Vec::new();
+    for name in ["outer", "inner"] {
+        let created = ann
+            .send_json(
+                reqwest::Method::POST,
+                "/api/folders",
+                json!({ "name": name }),
+            )
+            .await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+        let body: Value = created.json().await.unwrap();
+        folders.push(body["id"].as_str().unwrap().to_owned());
+    }
+    let (outer, inner) = (&folders[0], &folders[1]);
+    for (method, path, body) in [
+        (
+            reqwest::Method::PATCH,
+            format!("/api/folders/{inner}"),
+            json!({"name": "in"}),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/api/folders/{inner}/move"),
+            json!({"folder_id": outer}),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/api/documents/{}/move", kept["id"].as_str().unwrap()),
+            json!({"folder_id": inner}),
+        ),
+    ] {
+        let response = ann.send_json(method, &path, body).await;
+        assert!(response.status().is_success(), "{path}");
+    }
+    let up = ann
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/folders/{outer}?contents=move_up"),
+        )
+        .await;
+    assert_eq!(up.status(), StatusCode::NO_CONTENT);
     let deleted = ann
         .send(
             reqwest::Method::DELETE,
@@ -554,6 +597,11 @@ async fn document_and_storage_events_match_the_asyncapi_document() {
         "ContentHashed",
         "StorageAdmitted",
         "StorageReleased",
+        "DocumentFiled",
+        "FolderCreated",
+        "FolderRenamed",
+        "FolderMoved",
+        "FolderDeleted",
     ] {
         assert!(seen.contains(event_type), "no {event_type} in {seen:?}");
     }

@@ -24,6 +24,7 @@ mod documents;
 mod email;
 mod erasure;
 mod event_store;
+mod folders;
 mod invites;
 mod projections;
 mod relay;

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use commands::documents::{Content, DocumentsError, NewUpload};
-use projections::documents::queries::{self, Cursor, DocumentRow, ListQuery, SortBy};
+use projections::documents::queries::{self, Cursor, DocumentRow, FolderFilter, ListQuery, SortBy};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
@@ -40,6 +40,8 @@ pub struct DocumentView {
     pub sha256: Option<String>,
     /// Another of your documents, older than this one, has the same content.
     pub duplicate: bool,
+    /// The folder it is in; `null`: at the top.
+    pub folder_id: Option<Uuid>,
 }
 
 impl From<DocumentRow> for DocumentView {
@@ -54,6 +56,7 @@ impl From<DocumentRow> for DocumentView {
             confirmed_at: row.confirmed_at,
             sha256: row.sha256,
             duplicate: row.duplicate,
+            folder_id: row.folder_id,
         }
     }
 }
@@ -75,6 +78,8 @@ pub struct ListParams {
     pub order: Option<String>,
     pub kind: Option<String>,
     pub status: Option<String>,
+    /// A folder's id for the documents directly in it, `top` for those in no folder.
+    pub folder: Option<String>,
     /// 1–200, default 50.
     pub limit: Option<i64>,
     pub cursor: Option<String>,
@@ -109,6 +114,15 @@ impl ListParams {
                 return Err(invalid("status", "Use pending or confirmed."));
             }
         }
+        let folder = match self.folder.as_deref() {
+            None | Some("") => None,
+            Some("top") => Some(FolderFilter::Top),
+            Some(text) => {
+                Some(FolderFilter::In(text.parse().map_err(|_| {
+                    invalid("folder", "Use a folder's id, or top.")
+                })?))
+            }
+        };
         let limit = self.limit.unwrap_or(50);
         if !(1..=200).contains(&limit) {
             return Err(invalid("limit", "Use a limit from 1 to 200."));
@@ -126,6 +140,7 @@ impl ListParams {
             descending,
             kind: self.kind,
             status: self.status,
+            folder,
             limit,
             cursor,
         })
@@ -262,6 +277,7 @@ pub async fn initiate(
         confirmed_at: None,
         sha256: None,
         duplicate: false,
+        folder_id: None,
     };
     let upload = UploadTarget {
         url: initiated.link.url,
@@ -310,7 +326,7 @@ pub async fn confirm(
     Ok(with_token(Json(view), token))
 }
 
-async fn read_back(
+pub(crate) async fn read_back(
     state: &AppState,
     owner: Uuid,
     id: Uuid,
@@ -566,7 +582,7 @@ fn megabytes(bytes: u64) -> String {
 
 pub(crate) fn documents_error(error: DocumentsError) -> ApiError {
     match error {
-        DocumentsError::NotFound => ApiError::NotFound,
+        DocumentsError::NotFound | DocumentsError::FolderNotFound => ApiError::NotFound,
         DocumentsError::TooLarge { max } => ApiError::FileTooLarge {
             message: format!(
                 "This file is larger than the {} a single file may have.",

@@ -66,6 +66,13 @@ pub enum DocumentCommand {
         sha256: String,
         at: DateTime<Utc>,
     },
+    /// Puts the document in one of the owner's folders (`None`: at the top). Whether the
+    /// folder exists is checked against the owner's folder tree first.
+    File {
+        by: Uuid,
+        folder_id: Option<Uuid>,
+        at: DateTime<Utc>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -131,6 +138,15 @@ pub struct ContentHashed {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentFiled {
+    pub document_id: Uuid,
+    pub owner: Uuid,
+    /// `None`: at the top, in no folder.
+    pub folder_id: Option<Uuid>,
+    pub filed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum DocumentEvent {
     UploadInitiated(UploadInitiated),
     UploadConfirmed(UploadConfirmed),
@@ -139,6 +155,7 @@ pub enum DocumentEvent {
     DocumentRenamed(DocumentRenamed),
     DocumentDeleted(DocumentDeleted),
     ContentHashed(ContentHashed),
+    DocumentFiled(DocumentFiled),
 }
 
 impl DomainEvent for DocumentEvent {
@@ -151,6 +168,7 @@ impl DomainEvent for DocumentEvent {
             DocumentEvent::DocumentRenamed(_) => "DocumentRenamed",
             DocumentEvent::DocumentDeleted(_) => "DocumentDeleted",
             DocumentEvent::ContentHashed(_) => "ContentHashed",
+            DocumentEvent::DocumentFiled(_) => "DocumentFiled",
         }
     }
 
@@ -185,6 +203,8 @@ pub struct Document {
     sha256: Option<String>,
     filename: Option<Sealed>,
     kind: Option<DocumentKind>,
+    #[serde(default)]
+    folder_id: Option<Uuid>,
 }
 
 impl Document {
@@ -225,6 +245,11 @@ impl Document {
 
     pub fn sha256(&self) -> Option<&str> {
         self.sha256.as_deref()
+    }
+
+    /// The folder it is filed in (`None`: at the top).
+    pub fn folder_id(&self) -> Option<Uuid> {
+        self.folder_id
     }
 
     /// Whether `by` may see and change it: its owner, while it is not gone.
@@ -346,6 +371,20 @@ impl Aggregate for Document {
                     hashed_at: at,
                 })])
             }
+            DocumentCommand::File { by, folder_id, at } => {
+                if !self.visible_to(by) {
+                    return Err(DocumentError::NotFound);
+                }
+                if self.folder_id == folder_id {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![DocumentEvent::DocumentFiled(DocumentFiled {
+                    document_id,
+                    owner,
+                    folder_id,
+                    filed_at: at,
+                })])
+            }
         }
     }
 
@@ -371,6 +410,7 @@ impl Aggregate for Document {
             DocumentEvent::DocumentDeleted(_) => self.status = Some(DocumentStatus::Deleted),
             DocumentEvent::ContentHashed(e) => self.sha256 = Some(e.sha256),
             DocumentEvent::DocumentRenamed(e) => self.filename = Some(e.filename),
+            DocumentEvent::DocumentFiled(e) => self.folder_id = e.folder_id,
         }
     }
 }
@@ -450,12 +490,51 @@ mod tests {
                 by: STRANGER,
                 at: at(),
             },
+            DocumentCommand::File {
+                by: STRANGER,
+                folder_id: None,
+                at: at(),
+            },
         ] {
             AggregateTest::<Document>::with(())
                 .given(vec![initiated(), confirmed(5)])
                 .when(command)
                 .then_expect_error(DocumentError::NotFound);
         }
+    }
+
+    #[test]
+    fn a_document_is_filed_once_per_change_of_folder() {
+        const FOLDER: Uuid = Uuid::from_u128(7);
+        let file = |folder_id| DocumentCommand::File {
+            by: OWNER,
+            folder_id,
+            at: at(),
+        };
+        let filed = |folder_id| {
+            DocumentEvent::DocumentFiled(DocumentFiled {
+                document_id: DOC,
+                owner: OWNER,
+                folder_id,
+                filed_at: at(),
+            })
+        };
+        AggregateTest::<Document>::with(())
+            .given(vec![initiated(), confirmed(5)])
+            .when(file(Some(FOLDER)))
+            .then_expect_events(vec![filed(Some(FOLDER))]);
+        AggregateTest::<Document>::with(())
+            .given(vec![initiated(), confirmed(5), filed(Some(FOLDER))])
+            .when(file(Some(FOLDER)))
+            .then_expect_events(vec![]);
+        AggregateTest::<Document>::with(())
+            .given(vec![initiated(), confirmed(5), filed(Some(FOLDER))])
+            .when(file(None))
+            .then_expect_events(vec![filed(None)]);
+        AggregateTest::<Document>::with(())
+            .given(vec![initiated(), confirmed(5)])
+            .when(file(None))
+            .then_expect_events(vec![]);
     }
 
     #[test]

@@ -8,7 +8,7 @@ pub mod storage;
 
 pub use aggregate::{
     ContentHashed, Document, DocumentCommand, DocumentDeleted, DocumentError, DocumentEvent,
-    DocumentRenamed, DocumentStatus, InitiateUpload, UploadConfirmed, UploadExpired,
+    DocumentFiled, DocumentRenamed, DocumentStatus, InitiateUpload, UploadConfirmed, UploadExpired,
     UploadInitiated, UploadRejected,
 };
 pub use filename::{FileName, FileNameError};

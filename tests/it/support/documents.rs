@@ -74,6 +74,20 @@ impl Docs {
         response
     }
 
+    /// Sends `body` as JSON and keeps the reply's consistency token.
+    pub async fn send_json(&self, method: reqwest::Method, path: &str, body: Value) -> Response {
+        let response = self
+            .client
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.access)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        self.remember(&response);
+        response
+    }
+
     /// The absolute form of an upload link (local links are paths on the API).
     pub fn absolute(&self, link: &str) -> String {
         if link.starts_with('/') {

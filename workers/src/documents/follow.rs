@@ -50,7 +50,8 @@ impl Job for FollowDocuments {
                 DocumentEvent::UploadRejected(e) => self.settle(event, e.document_id).await?,
                 DocumentEvent::UploadInitiated(_)
                 | DocumentEvent::DocumentRenamed(_)
-                | DocumentEvent::ContentHashed(_) => {}
+                | DocumentEvent::ContentHashed(_)
+                | DocumentEvent::DocumentFiled(_) => {}
             }
             Ok(())
         })
