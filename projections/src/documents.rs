@@ -293,26 +293,14 @@ impl DocumentsModel {
                 .await?;
             }
             DocumentEvent::DocumentRenamed(e) => {
-                let Some(name) = self
-                    .open_name(
-                        &mut *connection,
-                        keys,
-                        e.owner,
-                        FILENAME_FIELD,
-                        &e.filename,
-                        event,
-                    )
-                    .await?
-                else {
-                    return Ok(());
+                let renamed = Renamed {
+                    row: &DOCUMENT_NAME,
+                    id: e.document_id,
+                    owner: e.owner,
+                    sealed: &e.filename,
                 };
-                sqlx::query(&format!(
-                    "update {schema}.documents set name = $2 where document_id = $1"
-                ))
-                .bind(e.document_id)
-                .bind(name)
-                .execute(connection)
-                .await?;
+                self.rename(connection, schema, keys, renamed, event)
+                    .await?;
             }
             DocumentEvent::ContentHashed(e) => {
                 sqlx::query(&format!(
@@ -345,7 +333,67 @@ impl DocumentsModel {
     }
 }
 
+/// Where a sealed name is kept: its table, the table's key and the field it is sealed as.
+struct NamedRow {
+    table: &'static str,
+    id_column: &'static str,
+    field: &'static str,
+}
+
+const DOCUMENT_NAME: NamedRow = NamedRow {
+    table: "documents",
+    id_column: "document_id",
+    field: FILENAME_FIELD,
+};
+
+const FOLDER_NAME: NamedRow = NamedRow {
+    table: "folders",
+    id_column: "folder_id",
+    field: FOLDER_NAME_FIELD,
+};
+
+/// A new sealed name for a row.
+struct Renamed<'a> {
+    row: &'a NamedRow,
+    id: Uuid,
+    owner: Uuid,
+    sealed: &'a Sealed,
+}
+
 impl DocumentsModel {
+    async fn rename(
+        &self,
+        connection: &mut PgConnection,
+        schema: &str,
+        keys: &mut HashMap<Uuid, Option<DataKey>>,
+        renamed: Renamed<'_>,
+        event: &StoredEvent,
+    ) -> Result<(), ApplyError> {
+        let Renamed {
+            row,
+            id,
+            owner,
+            sealed,
+        } = renamed;
+        // A shredded key: the account is gone, and so are its rows.
+        let Some(name) = self
+            .open_name(&mut *connection, keys, owner, row.field, sealed, event)
+            .await?
+        else {
+            return Ok(());
+        };
+        sqlx::query(&format!(
+            "update {schema}.{table} set name = $2 where {id_column} = $1",
+            table = row.table,
+            id_column = row.id_column
+        ))
+        .bind(id)
+        .bind(name)
+        .execute(connection)
+        .await?;
+        Ok(())
+    }
+
     async fn apply_folder(
         &self,
         connection: &mut PgConnection,
@@ -382,26 +430,14 @@ impl DocumentsModel {
                 .await?;
             }
             FolderEvent::FolderRenamed(e) => {
-                let Some(name) = self
-                    .open_name(
-                        &mut *connection,
-                        keys,
-                        e.owner,
-                        FOLDER_NAME_FIELD,
-                        &e.name,
-                        event,
-                    )
-                    .await?
-                else {
-                    return Ok(());
+                let renamed = Renamed {
+                    row: &FOLDER_NAME,
+                    id: e.folder_id,
+                    owner: e.owner,
+                    sealed: &e.name,
                 };
-                sqlx::query(&format!(
-                    "update {schema}.folders set name = $2 where folder_id = $1"
-                ))
-                .bind(e.folder_id)
-                .bind(name)
-                .execute(connection)
-                .await?;
+                self.rename(connection, schema, keys, renamed, event)
+                    .await?;
             }
             FolderEvent::FolderMoved(e) => {
                 sqlx::query(&format!(
