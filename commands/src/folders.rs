@@ -53,6 +53,7 @@ pub struct Created {
     pub folder_id: Uuid,
     /// The name as kept: trimmed, control and bidi characters removed.
     pub name: FileName,
+    pub created_at: chrono::DateTime<chrono::Utc>,
     pub token: Token,
 }
 
@@ -113,6 +114,7 @@ impl Folders {
         Ok(Created {
             folder_id,
             name,
+            created_at: at,
             token,
         })
     }

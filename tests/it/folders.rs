@@ -18,6 +18,24 @@ async fn create(docs: &Docs, name: &str, parent: Option<&str>) -> String {
     assert_eq!(response.status(), StatusCode::CREATED, "create {name}");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["name"], name);
+    let listed = docs.json("/api/folders").await;
+    let listed = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["id"] == body["id"])
+        .cloned();
+    // The same folder; its time as stored (microseconds) from the same event.
+    let listed = listed.expect("the tree shows the new folder");
+    for field in ["name", "parent_id"] {
+        assert_eq!(listed[field], body[field], "{name}: {field}");
+    }
+    let at = |value: &Value| {
+        chrono::DateTime::parse_from_rfc3339(value.as_str().unwrap())
+            .unwrap()
+            .timestamp_micros()
+    };
+    assert!((at(&listed["created_at"]) - at(&body["created_at"])).abs() <= 1);
     body["id"].as_str().unwrap().to_owned()
 }
 

@@ -104,7 +104,7 @@ pub async fn create(
         id: created.folder_id,
         parent_id: request.parent_id,
         name: created.name.as_str().to_owned(),
-        created_at: state.clock.now(),
+        created_at: created.created_at,
     };
     Ok(with_token((StatusCode::CREATED, Json(view)), created.token))
 }
