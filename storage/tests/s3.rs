@@ -84,6 +84,17 @@ fn refused(outcome: (u16, String), what: &str) -> u16 {
     status
 }
 
+/// Asserts the server refused the PUT with 403 and keeps nothing under `key`.
+async fn forbidden_and_nothing_kept(
+    store: &S3Store,
+    key: &ObjectKey,
+    outcome: (u16, String),
+    what: &str,
+) {
+    assert_eq!(refused(outcome, what), 403, "{what}");
+    assert_eq!(store.size(key).await.unwrap(), None, "{what}");
+}
+
 async fn collect(mut stream: ByteStream) -> Vec<u8> {
     let mut bytes = Vec::new();
     while let Some(chunk) =
@@ -260,12 +271,13 @@ async fn an_expired_url_is_refused() {
         )
         .await
         .unwrap();
-    let status = refused(
+    forbidden_and_nothing_kept(
+        &store,
+        &key,
         put(&upload.url, &upload.headers, BODY).await,
         "an expired URL",
-    );
-    assert_eq!(status, 403);
-    assert_eq!(store.size(&key).await.unwrap(), None);
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -274,12 +286,13 @@ async fn a_longer_body_is_refused() {
     let key = new_key(DocumentKind::Text);
     let upload = presign(&store, &key, BODY).await;
     let longer = [BODY, b"and a payload on top".as_slice()].concat();
-    let status = refused(
+    forbidden_and_nothing_kept(
+        &store,
+        &key,
         put(&upload.url, &upload.headers, &longer).await,
         "a longer body",
-    );
-    assert_eq!(status, 403);
-    assert_eq!(store.size(&key).await.unwrap(), None);
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -288,12 +301,13 @@ async fn a_shorter_body_is_refused() {
     let key = new_key(DocumentKind::Text);
     let upload = presign(&store, &key, BODY).await;
     let shorter = &BODY[..BODY.len() - 1];
-    let status = refused(
+    forbidden_and_nothing_kept(
+        &store,
+        &key,
         put(&upload.url, &upload.headers, shorter).await,
         "a shorter body",
-    );
-    assert_eq!(status, 403);
-    assert_eq!(store.size(&key).await.unwrap(), None);
+    )
+    .await;
 }
 
 /// A body with no `Content-Length` at all (chunked), which a script could try to send
@@ -344,12 +358,13 @@ async fn a_tampered_signature_is_refused() {
         if last == '0' { '1' } else { '0' }
     );
     let url = upload.url.replace(signature, &flipped);
-    let status = refused(
+    forbidden_and_nothing_kept(
+        &store,
+        &key,
         put(&url, &upload.headers, BODY).await,
         "a tampered signature",
-    );
-    assert_eq!(status, 403);
-    assert_eq!(store.size(&key).await.unwrap(), None);
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -361,9 +376,13 @@ async fn a_tampered_query_is_refused() {
     let url = upload
         .url
         .replace("X-Amz-Expires=600", "X-Amz-Expires=604800");
-    let status = refused(put(&url, &upload.headers, BODY).await, "a longer expiry");
-    assert_eq!(status, 403);
-    assert_eq!(store.size(&key).await.unwrap(), None);
+    forbidden_and_nothing_kept(
+        &store,
+        &key,
+        put(&url, &upload.headers, BODY).await,
+        "a longer expiry",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -374,9 +393,8 @@ async fn the_url_does_not_work_for_another_key() {
     let upload = presign(&store, &key, BODY).await;
     let url = upload.url.replace(key.as_str(), other.as_str());
     assert_ne!(url, upload.url);
-    let status = refused(put(&url, &upload.headers, BODY).await, "another key");
-    assert_eq!(status, 403);
-    assert_eq!(store.size(&other).await.unwrap(), None);
+    let outcome = put(&url, &upload.headers, BODY).await;
+    forbidden_and_nothing_kept(&store, &other, outcome, "another key").await;
     assert_eq!(store.size(&key).await.unwrap(), None);
 }
 
@@ -393,12 +411,13 @@ async fn another_content_type_is_refused() {
             _ => (name.clone(), value.clone()),
         })
         .collect();
-    let status = refused(
+    forbidden_and_nothing_kept(
+        &store,
+        &key,
         put(&upload.url, &headers, BODY).await,
         "another content type",
-    );
-    assert_eq!(status, 403);
-    assert_eq!(store.size(&key).await.unwrap(), None);
+    )
+    .await;
 }
 
 /// Dropping `If-None-Match` would make the URL able to replace a confirmed object.
@@ -414,9 +433,13 @@ async fn leaving_out_the_once_only_header_is_refused() {
         .cloned()
         .collect();
     assert_eq!(headers.len(), 1);
-    let status = refused(put(&upload.url, &headers, BODY).await, "no If-None-Match");
-    assert_eq!(status, 403);
-    assert_eq!(store.size(&key).await.unwrap(), None);
+    forbidden_and_nothing_kept(
+        &store,
+        &key,
+        put(&upload.url, &headers, BODY).await,
+        "no If-None-Match",
+    )
+    .await;
 }
 
 #[tokio::test]
