@@ -20,10 +20,10 @@
 )]
 
 use commands::{CommandMeta, EventStore};
-use crypto::{seal, KeyRing, MasterKey};
+use crypto::{KeyRing, MasterKey};
 use docuvault::config::Settings;
 use docuvault::system::{self, Components};
-use domain::user::{sealed_fields, Handle, RegisterUser, Role, User, UserCommand};
+use domain::user::{RegisterUser, User, UserCommand};
 use eventlog::Token;
 use serde_json::json;
 use sqlx::postgres::PgPoolOptions;
@@ -41,34 +41,24 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+#[path = "support/bench_env.rs"]
+mod bench_env;
+
+use bench_env::BenchEnv;
+
 struct Bench {
+    env: BenchEnv,
     settings: Settings,
     pool: PgPool,
     ddl: PgPool,
     keys: KeyRing,
     master: MasterKey,
-    database: String,
-    pg: String,
 }
 
 impl Bench {
     async fn new() -> Self {
-        let pg = std::env::var("BENCH_PG_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-        let id = Uuid::new_v4().simple().to_string();
-        let database = format!("dvbench_{}", &id[..12]);
-        let master = MasterKey::generate();
-        let mut settings = Settings::defaults();
-        settings.database_url = format!(
-            "{}/{database}",
-            pg.replace("postgres://postgres@", "postgres://docuvault_app@")
-        );
-        settings.database_migrate_url = format!("{pg}/{database}");
-        settings.nats_prefix = format!("b{}", &id[..12]);
-        settings.master_key = Some(master.to_hex().to_string());
-        settings.bind_addr = "127.0.0.1:0".parse().unwrap();
-        settings.database_max_connections = 20;
-        system::migrate(&settings).await.unwrap();
+        let env = BenchEnv::new(|settings, _| settings.database_max_connections = 20).await;
+        let settings = env.settings.clone();
         let pool = PgPoolOptions::new()
             .max_connections(20)
             .connect(&settings.database_url)
@@ -79,58 +69,31 @@ impl Bench {
             .connect(&settings.database_migrate_url)
             .await
             .unwrap();
-        let keys = KeyRing::new(pool.clone(), master.clone());
+        let keys = KeyRing::new(pool.clone(), env.master.clone());
+        let master = env.master.clone();
         Self {
+            env,
             settings,
             pool,
             ddl,
             keys,
             master,
-            database,
-            pg,
         }
     }
 
     /// A registration command with real sealed fields under a real key.
     async fn command(&self, n: usize, tag: &str) -> (Uuid, RegisterUser) {
-        let user_id = Uuid::new_v4();
-        let key = self.keys.create(user_id).await.unwrap();
-        let email = format!("{tag}{n}@bench.test");
-        let command = RegisterUser {
-            user_id,
-            handle: Handle::parse(&format!("{tag}-user-{n}")).unwrap(),
-            email: seal(&key, user_id, sealed_fields::EMAIL, email.as_bytes()),
-            email_lookup: self.master.email_lookup(&email),
-            password_hash: seal(
-                &key,
-                user_id,
-                sealed_fields::PASSWORD_HASH,
-                b"$argon2id$v=19$m=19456,t=2,p=1$salt$hash",
-            ),
-            role: Role::User,
-            email_verified: true,
-            at: chrono::DateTime::UNIX_EPOCH,
-        };
-        (user_id, command)
+        let command = self
+            .env
+            .registration(&self.keys, n, tag, chrono::DateTime::UNIX_EPOCH)
+            .await;
+        (command.user_id, command)
     }
 
     async fn drop_everything(self) {
         self.pool.close().await;
         self.ddl.close().await;
-        let server = PgPoolOptions::new()
-            .max_connections(1)
-            .connect(&format!("{}/postgres", self.pg))
-            .await
-            .unwrap();
-        sqlx::query(&format!("drop database {} with (force)", self.database))
-            .execute(&server)
-            .await
-            .unwrap();
-        let client = async_nats::connect(&self.settings.nats_url).await.unwrap();
-        let bus = eventlog::bus::Bus::new(&self.settings.nats_prefix).unwrap();
-        let _ = async_nats::jetstream::new(client)
-            .delete_stream(bus.stream_name())
-            .await;
+        self.env.drop_everything().await;
     }
 }
 
@@ -447,7 +410,7 @@ async fn main() {
     let bench = Bench::new().await;
     println!(
         "database {}, stream prefix {}",
-        bench.database, bench.settings.nats_prefix
+        bench.env.database, bench.settings.nats_prefix
     );
     appends(&bench, env_usize("BENCH_APPENDS", 4000)).await;
     relay_throughput(&bench).await;

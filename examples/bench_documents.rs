@@ -34,10 +34,10 @@
 use axum::body::Bytes;
 use commands::documents::{Documents, DocumentsError, NewUpload};
 use commands::{CommandMeta, EventStore};
-use crypto::{seal, KeyRing, MasterKey};
+use crypto::KeyRing;
 use docuvault::config::Settings;
 use docuvault::system::{self, Components};
-use domain::user::{sealed_fields, Handle, RegisterUser, Role, User, UserCommand};
+use domain::user::{User, UserCommand};
 use domain::Clock;
 use projections::documents::queries::{self, Cursor, ListQuery, SortBy};
 use sqlx::postgres::PgPoolOptions;
@@ -63,16 +63,19 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+#[path = "support/bench_env.rs"]
+mod bench_env;
+
+use bench_env::BenchEnv;
+
 struct Bench {
+    env: BenchEnv,
     settings: Settings,
     pool: PgPool,
     keys: KeyRing,
-    master: MasterKey,
     documents: Documents,
     disk: LocalDisk,
     clock: Arc<dyn Clock>,
-    database: String,
-    pg: String,
     dir: PathBuf,
 }
 
@@ -188,33 +191,23 @@ fn content_type_of(n: usize) -> &'static str {
 
 impl Bench {
     async fn new() -> Self {
-        let pg = std::env::var("BENCH_PG_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-        let id = Uuid::new_v4().simple().to_string();
-        let database = format!("dvbench_{}", &id[..12]);
-        let master = MasterKey::generate();
-        let dir = std::env::temp_dir().join(format!("dvbench-documents-{}", &id[..12]));
-        let mut settings = Settings::defaults();
-        settings.database_url = format!(
-            "{}/{database}",
-            pg.replace("postgres://postgres@", "postgres://docuvault_app@")
-        );
-        settings.database_migrate_url = format!("{pg}/{database}");
-        settings.nats_prefix = format!("b{}", &id[..12]);
-        settings.master_key = Some(master.to_hex().to_string());
-        settings.bind_addr = "127.0.0.1:0".parse().unwrap();
-        settings.storage_backend = docuvault::config::StorageBackend::Local;
-        settings.storage_dir = dir.clone();
-        // Room for every document of the run: the quota is not what is measured.
-        settings.default_quota_bytes = 1 << 40;
-        system::migrate(&settings).await.unwrap();
+        let mut dir = PathBuf::new();
+        let env = BenchEnv::new(|settings, tag| {
+            dir = std::env::temp_dir().join(format!("dvbench-documents-{tag}"));
+            settings.storage_backend = docuvault::config::StorageBackend::Local;
+            settings.storage_dir = dir.clone();
+            // Room for every document of the run: the quota is not what is measured.
+            settings.default_quota_bytes = 1 << 40;
+        })
+        .await;
+        let settings = env.settings.clone();
         // The API's own pool size (DATABASE_MAX_CONNECTIONS, 10 by default).
         let pool = PgPoolOptions::new()
             .max_connections(settings.database_max_connections)
             .connect(&settings.database_url)
             .await
             .unwrap();
-        let keys = KeyRing::new(pool.clone(), master.clone());
+        let keys = KeyRing::new(pool.clone(), env.master.clone());
         let objects = system::object_store(&settings, &keys).await.unwrap();
         let ObjectStore::Local(disk) = objects.clone() else {
             panic!("the benchmark writes bytes to the local-disk store");
@@ -228,39 +221,24 @@ impl Bench {
             settings.document_policy(),
         );
         Self {
+            env,
             settings,
             pool,
             keys,
-            master,
             documents,
             disk,
             clock,
-            database,
-            pg,
             dir,
         }
     }
 
     /// Registers a person (with the data key their file names are sealed under).
     async fn register(&self, n: usize, tag: &str) -> Uuid {
-        let user_id = Uuid::new_v4();
-        let key = self.keys.create(user_id).await.unwrap();
-        let email = format!("{tag}{n}@bench.test");
-        let command = RegisterUser {
-            user_id,
-            handle: Handle::parse(&format!("{tag}-user-{n}")).unwrap(),
-            email: seal(&key, user_id, sealed_fields::EMAIL, email.as_bytes()),
-            email_lookup: self.master.email_lookup(&email),
-            password_hash: seal(
-                &key,
-                user_id,
-                sealed_fields::PASSWORD_HASH,
-                b"$argon2id$v=19$m=19456,t=2,p=1$salt$hash",
-            ),
-            role: Role::User,
-            email_verified: true,
-            at: self.clock.now(),
-        };
+        let command = self
+            .env
+            .registration(&self.keys, n, tag, self.clock.now())
+            .await;
+        let user_id = command.user_id;
         EventStore::new(self.pool.clone())
             .execute::<User>(
                 &user_id.to_string(),
@@ -367,21 +345,7 @@ impl Bench {
 
     async fn drop_everything(&self) {
         self.pool.close().await;
-        let server = PgPoolOptions::new()
-            .max_connections(1)
-            .connect(&format!("{}/postgres", self.pg))
-            .await
-            .unwrap();
-        sqlx::query(&format!("drop database {} with (force)", self.database))
-            .execute(&server)
-            .await
-            .unwrap();
-        server.close().await;
-        let client = async_nats::connect(&self.settings.nats_url).await.unwrap();
-        let bus = eventlog::bus::Bus::new(&self.settings.nats_prefix).unwrap();
-        let _ = async_nats::jetstream::new(client)
-            .delete_stream(bus.stream_name())
-            .await;
+        self.env.drop_everything().await;
         let _ = tokio::fs::remove_dir_all(&self.dir).await;
     }
 }
@@ -739,7 +703,7 @@ async fn main() {
     let bench = Arc::new(Bench::new().await);
     println!(
         "database {}, stream prefix {}, storage {}, pool {} connections, {} cores",
-        bench.database,
+        bench.env.database,
         bench.settings.nats_prefix,
         bench.dir.display(),
         bench.settings.database_max_connections,
