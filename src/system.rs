@@ -306,7 +306,6 @@ pub async fn start(
             sessions,
             folders: commands::folders::Folders::new(
                 EventStore::new(pool.clone()),
-                keys.clone(),
                 clock.clone(),
                 documents.clone(),
             ),

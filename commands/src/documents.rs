@@ -226,7 +226,7 @@ impl Documents {
                 ttl: self.policy.upload_link_ttl,
             })
             .await?;
-        let filename = self.seal_name(owner, &name).await?;
+        let filename = self.seal_name(owner, FILENAME_FIELD, &name).await?;
         let token = self
             .store
             .execute::<Document>(
@@ -265,7 +265,13 @@ impl Documents {
     ) -> Result<Token, DocumentsError> {
         let document = self.owned(owner, document_id).await?;
         match document.status() {
-            Some(DocumentStatus::Confirmed) => return self.token_of::<Document>(document_id).await,
+            Some(DocumentStatus::Confirmed) => {
+                return self
+                    .store
+                    .last_token::<Document>(&document_id.to_string())
+                    .await?
+                    .ok_or(DocumentsError::NotFound)
+            }
             Some(DocumentStatus::Pending) => {}
             _ => return Err(DocumentsError::NotFound),
         }
@@ -373,7 +379,7 @@ impl Documents {
     ) -> Result<Token, DocumentsError> {
         let name = FileName::parse(name).map_err(DocumentsError::BadName)?;
         self.owned(owner, document_id).await?;
-        let filename = self.seal_name(owner, &name).await?;
+        let filename = self.seal_name(owner, FILENAME_FIELD, &name).await?;
         let at = self.clock.now();
         self.retrying::<Document>(
             &document_id.to_string(),
@@ -597,7 +603,7 @@ impl Documents {
 
     /// The current state of aggregate `A` with id `id` (a document's id; a person's for
     /// their storage and account).
-    async fn load<A>(&self, id: Uuid) -> Result<A, DocumentsError>
+    pub(crate) async fn load<A>(&self, id: Uuid) -> Result<A, DocumentsError>
     where
         A: domain::Aggregate + 'static,
         A::Command: Send,
@@ -617,20 +623,15 @@ impl Documents {
             .ok_or(DocumentsError::NotFound)
     }
 
-    async fn token_of<A: domain::Aggregate>(&self, id: Uuid) -> Result<Token, DocumentsError> {
-        eventlog::log::last_token_of(self.store.pool(), A::TYPE, &id.to_string())
-            .await
-            .map_err(|error| DocumentsError::Store(error.to_string()))?
-            .ok_or(DocumentsError::NotFound)
-    }
-
-    async fn seal_name(
+    /// Seals a name (a file's, a folder's: `field`) under the owner's data key.
+    pub(crate) async fn seal_name(
         &self,
         owner: Uuid,
+        field: &str,
         name: &FileName,
     ) -> Result<domain::Sealed, DocumentsError> {
         let key = self.data_key(owner).await?;
-        Ok(seal(&key, owner, FILENAME_FIELD, name.as_str().as_bytes()))
+        Ok(seal(&key, owner, field, name.as_str().as_bytes()))
     }
 
     /// Runs a command, again after a lost race, up to the policy's attempts.

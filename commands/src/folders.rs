@@ -4,7 +4,6 @@
 
 use crate::documents::{Documents, DocumentsError};
 use crate::{CommandError, CommandMeta, EventStore};
-use crypto::{seal, KeyRing};
 use domain::document::{FileName, FileNameError};
 use domain::folder::{FolderCommand, FolderContents, FolderError, FolderTree, FOLDER_NAME_FIELD};
 use domain::Clock;
@@ -67,21 +66,14 @@ pub struct Filed {
 #[derive(Clone)]
 pub struct Folders {
     store: EventStore,
-    keys: KeyRing,
     clock: Arc<dyn Clock>,
     documents: Documents,
 }
 
 impl Folders {
-    pub fn new(
-        store: EventStore,
-        keys: KeyRing,
-        clock: Arc<dyn Clock>,
-        documents: Documents,
-    ) -> Self {
+    pub fn new(store: EventStore, clock: Arc<dyn Clock>, documents: Documents) -> Self {
         Self {
             store,
-            keys,
             clock,
             documents,
         }
@@ -95,7 +87,10 @@ impl Folders {
         meta: &CommandMeta,
     ) -> Result<Created, FoldersError> {
         let name = FileName::parse(name).map_err(FoldersError::BadName)?;
-        let sealed = self.seal_name(owner, &name).await?;
+        let sealed = self
+            .documents
+            .seal_name(owner, FOLDER_NAME_FIELD, &name)
+            .await?;
         let folder_id = Uuid::now_v7();
         let at = self.clock.now();
         let token = self
@@ -127,7 +122,10 @@ impl Folders {
         meta: &CommandMeta,
     ) -> Result<Token, FoldersError> {
         let name = FileName::parse(name).map_err(FoldersError::BadName)?;
-        let sealed = self.seal_name(owner, &name).await?;
+        let sealed = self
+            .documents
+            .seal_name(owner, FOLDER_NAME_FIELD, &name)
+            .await?;
         let at = self.clock.now();
         self.run(
             owner,
@@ -160,15 +158,6 @@ impl Folders {
             meta,
         )
         .await
-    }
-
-    /// `folder_id` and every folder below it; not found for another person's folder.
-    pub async fn subtree(&self, owner: Uuid, folder_id: Uuid) -> Result<Vec<Uuid>, FoldersError> {
-        let tree = self.tree(owner).await?;
-        if !tree.contains(folder_id) {
-            return Err(FoldersError::NotFound);
-        }
-        Ok(tree.subtree(folder_id))
     }
 
     /// Deletes a folder. `filed` are the documents in its subtree (from the read side, at
@@ -224,10 +213,7 @@ impl Folders {
     }
 
     async fn tree(&self, owner: Uuid) -> Result<FolderTree, FoldersError> {
-        self.store
-            .load::<FolderTree>(&owner.to_string())
-            .await
-            .map_err(|error| FoldersError::Store(error.to_string()))
+        Ok(self.documents.load::<FolderTree>(owner).await?)
     }
 
     async fn run(
@@ -245,24 +231,5 @@ impl Folders {
             )
             .await
             .map_err(FoldersError::from)
-    }
-
-    async fn seal_name(
-        &self,
-        owner: Uuid,
-        name: &FileName,
-    ) -> Result<domain::Sealed, FoldersError> {
-        let key = self
-            .keys
-            .find(owner)
-            .await
-            .map_err(|error| FoldersError::Store(error.to_string()))?
-            .ok_or(FoldersError::NotFound)?;
-        Ok(seal(
-            &key,
-            owner,
-            FOLDER_NAME_FIELD,
-            name.as_str().as_bytes(),
-        ))
     }
 }

@@ -153,7 +153,7 @@ impl FolderTree {
     }
 
     /// `folder_id` and every folder below it, deepest first.
-    pub fn subtree(&self, folder_id: Uuid) -> Vec<Uuid> {
+    fn subtree(&self, folder_id: Uuid) -> Vec<Uuid> {
         let mut order = vec![folder_id];
         let mut next = 0;
         while next < order.len() {

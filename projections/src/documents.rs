@@ -710,19 +710,28 @@ pub mod queries {
         .await
     }
 
-    /// `owner`'s documents filed in any of `folders`.
-    pub async fn filed_in(
+    /// `owner`'s documents filed in folder `folder_id` or any folder below it, with the
+    /// folder each is in; nothing for another person's folder.
+    pub async fn filed_in_subtree(
         pool: &PgPool,
         owner: Uuid,
-        folders: &[Uuid],
+        folder_id: Uuid,
     ) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
         let schema = live_schema(DocumentsModel::NAME);
         sqlx::query_as(&format!(
-            "select document_id, folder_id from {schema}.documents
-              where owner = $1 and folder_id = any($2)"
+            "with recursive subtree (folder_id) as (
+               select folder_id from {schema}.folders where owner = $1 and folder_id = $2
+               union all
+               select f.folder_id from {schema}.folders f
+                 join subtree s on f.parent_id = s.folder_id
+                where f.owner = $1
+             )
+             select d.document_id, d.folder_id from {schema}.documents d
+               join subtree s on d.folder_id = s.folder_id
+              where d.owner = $1"
         ))
         .bind(owner)
-        .bind(folders)
+        .bind(folder_id)
         .fetch_all(pool)
         .await
     }

@@ -214,14 +214,9 @@ pub async fn delete(
         }
     };
     let meta = correlation.meta(who.actor());
-    let folders = state
-        .folders
-        .subtree(who.user_id, id)
-        .await
-        .map_err(folders_error)?;
-    // What is filed in them, as of the caller's last change at least.
+    // What is filed in it and below, as of the caller's last change at least.
     state.wait_for(MODEL, token).await?;
-    let filed: Vec<Filed> = queries::filed_in(&state.pool, who.user_id, &folders)
+    let filed: Vec<Filed> = queries::filed_in_subtree(&state.pool, who.user_id, id)
         .await
         .map_err(ApiError::internal)?
         .into_iter()
