@@ -626,6 +626,7 @@ async fn lists(bench: &Bench, owner: Uuid, ids: &[Uuid], calls: usize, figures: 
         kind: None,
         status: None,
         folder: None,
+        topic: None,
         limit: PAGE,
         cursor: None,
     };

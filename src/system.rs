@@ -309,6 +309,16 @@ pub async fn start(
                 clock.clone(),
                 documents.clone(),
             ),
+            topics: commands::topics::Topics::new(
+                EventStore::new(pool.clone()),
+                clock.clone(),
+                documents.clone(),
+            ),
+            shares: commands::shares::Shares::new(
+                EventStore::new(pool.clone()),
+                clock.clone(),
+                documents.clone(),
+            ),
             documents: documents.clone(),
             download_links: api::content::download_link::DownloadLinks::new(
                 keys.master().link_signing_key("download"),

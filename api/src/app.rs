@@ -3,7 +3,7 @@
 use crate::auth::AccessTokens;
 use crate::routes::{
     account, admin, auth, documents, email_links, folders, handles, leaving, ops, second_factor,
-    sessions, uploads,
+    sessions, shares, topics, uploads,
 };
 use crate::{openapi, ApiError};
 use axum::extract::{DefaultBodyLimit, Request};
@@ -68,6 +68,8 @@ pub struct AppState {
     pub tokens: AccessTokens,
     pub documents: commands::documents::Documents,
     pub folders: commands::folders::Folders,
+    pub topics: commands::topics::Topics,
+    pub shares: commands::shares::Shares,
     pub download_links: crate::content::download_link::DownloadLinks,
     pub models: Vec<Arc<dyn ReadModel>>,
     pub clock: Arc<dyn Clock>,
@@ -192,6 +194,23 @@ pub fn router(state: AppState) -> Router {
             axum::routing::patch(folders::rename).delete(folders::delete),
         )
         .route("/folders/{id}/move", post(folders::move_folder))
+        .route("/documents/{id}/topics", put(topics::set_on_document))
+        .route("/topics", get(topics::list).post(topics::create))
+        .route(
+            "/topics/{id}",
+            axum::routing::patch(topics::rename).delete(topics::delete),
+        )
+        .route(
+            "/admin/topics",
+            get(topics::list_system).post(topics::create_system),
+        )
+        .route(
+            "/admin/topics/{id}",
+            axum::routing::patch(topics::rename_system).delete(topics::delete_system),
+        )
+        .route("/shares", get(shares::list).post(shares::create))
+        .route("/shares/{id}", delete(shares::revoke))
+        .route("/shared", get(shares::shared_with_me))
         .route("/documents/{id}/content", get(documents::content))
         .route(
             "/documents/{id}/download-link",

@@ -68,6 +68,10 @@ pub enum ApiError {
     /// 409: the handle belongs to someone else.
     #[error("handle taken")]
     HandleTaken,
+    /// 422: nobody with this handle can receive a share: nobody holds it, or its account
+    /// is disabled, deleted or the sharer's own (one answer for all).
+    #[error("no recipient")]
+    NoRecipient,
     /// 409: the request does not fit the current state (e.g. switching on what is on).
     #[error("{code}")]
     StateConflict {
@@ -208,6 +212,11 @@ impl ApiError {
             ),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "Nothing here.".into()),
             ApiError::HandleTaken => (StatusCode::CONFLICT, "handle_taken", HANDLE_TAKEN.into()),
+            ApiError::NoRecipient => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "no_recipient",
+                "No one with this handle can receive shares.".into(),
+            ),
             ApiError::StateConflict { code, message } => {
                 (StatusCode::CONFLICT, code, (*message).to_owned())
             }

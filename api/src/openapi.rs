@@ -58,12 +58,25 @@ use utoipa::OpenApi;
         crate::routes::folders::move_folder,
         crate::routes::folders::delete,
         crate::routes::folders::file_document,
+        crate::routes::topics::list,
+        crate::routes::topics::create,
+        crate::routes::topics::rename,
+        crate::routes::topics::delete,
+        crate::routes::topics::set_on_document,
+        crate::routes::topics::list_system,
+        crate::routes::topics::create_system,
+        crate::routes::topics::rename_system,
+        crate::routes::topics::delete_system,
+        crate::routes::shares::create,
+        crate::routes::shares::list,
+        crate::routes::shares::revoke,
+        crate::routes::shares::shared_with_me,
         crate::routes::ops::health,
         crate::routes::ops::ready,
         crate::routes::ops::metrics,
     ),
     components(schemas(crate::error::ErrorBody)),
-    tags((name = "auth", description = "Registration, sign-in and sessions"), (name = "account", description = "The signed-in person's account"), (name = "admin", description = "User management for administrators"), (name = "documents", description = "Your documents: upload, list, rename, move, delete, content"), (name = "folders", description = "Your folders"), (name = "ops", description = "Operations"))
+    tags((name = "auth", description = "Registration, sign-in and sessions"), (name = "account", description = "The signed-in person's account"), (name = "admin", description = "User management for administrators"), (name = "documents", description = "Your documents: upload, list, rename, move, delete, content"), (name = "folders", description = "Your folders"), (name = "topics", description = "System topics and your own"), (name = "sharing", description = "Sharing documents and folders by handle, read-only"), (name = "ops", description = "Operations"))
 )]
 pub struct ApiDoc;
 

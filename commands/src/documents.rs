@@ -17,6 +17,7 @@ use domain::document::{
     FileNameError, InitiateUpload, FILENAME_FIELD,
 };
 use domain::folder::FolderTree;
+use domain::share::ShareBook;
 use domain::user::User;
 use domain::Clock;
 use eventlog::Token;
@@ -79,6 +80,8 @@ pub enum DocumentsError {
     ContentRejected(String),
     #[error("the upload is not waiting for confirmation")]
     NotPending,
+    #[error("A document has at most {max} topics.")]
+    TooManyTopics { max: usize },
     /// Every attempt lost a race: the caller may try again.
     #[error("too many changes at the same time")]
     Busy,
@@ -96,6 +99,9 @@ impl From<CommandError<DocumentError>> for DocumentsError {
             }
             CommandError::Rejected(DocumentError::NotPending | DocumentError::NotExpiredYet) => {
                 Self::NotPending
+            }
+            CommandError::Rejected(DocumentError::TooManyTopics { max }) => {
+                Self::TooManyTopics { max }
             }
             CommandError::Conflict => Self::Busy,
             other => Self::Store(other.to_string()),
@@ -226,7 +232,7 @@ impl Documents {
                 ttl: self.policy.upload_link_ttl,
             })
             .await?;
-        let filename = self.seal_name(owner, FILENAME_FIELD, &name).await?;
+        let filename = self.seal_name(owner, FILENAME_FIELD, name.as_str()).await?;
         let token = self
             .store
             .execute::<Document>(
@@ -379,7 +385,7 @@ impl Documents {
     ) -> Result<Token, DocumentsError> {
         let name = FileName::parse(name).map_err(DocumentsError::BadName)?;
         self.owned(owner, document_id).await?;
-        let filename = self.seal_name(owner, FILENAME_FIELD, &name).await?;
+        let filename = self.seal_name(owner, FILENAME_FIELD, name.as_str()).await?;
         let at = self.clock.now();
         self.retrying::<Document>(
             &document_id.to_string(),
@@ -538,14 +544,15 @@ impl Documents {
         .map(Some)
     }
 
-    /// Where a confirmed document's bytes are and what to call them, for `reader` — from
-    /// the write side, so a deletion counts from the very next request.
+    /// Where a confirmed document's bytes are and what to call them, for `reader` (its
+    /// owner or a grantee) — from the write side, so a deletion or a revoked share counts
+    /// from the very next request.
     pub async fn content_of(
         &self,
         reader: Uuid,
         document_id: Uuid,
     ) -> Result<Content, DocumentsError> {
-        let document = self.owned(reader, document_id).await?;
+        let document = self.readable(reader, document_id).await?;
         let (Some(DocumentStatus::Confirmed), Some(kind), Some(size), Some(sealed)) = (
             document.status(),
             document.kind(),
@@ -586,16 +593,42 @@ impl Documents {
             .unwrap_or(self.policy.default_quota_bytes))
     }
 
+    /// The document if `reader` may read it now: their own, or a confirmed one its owner
+    /// shared with them (itself, or a folder it is in or below), as the owner's share book
+    /// and folder tree say at this moment. Otherwise the one answer for everything else.
+    pub async fn readable(
+        &self,
+        reader: Uuid,
+        document_id: Uuid,
+    ) -> Result<Document, DocumentsError> {
+        let document: Document = self.load(document_id).await?;
+        let Some(owner) = document.owner() else {
+            return Err(DocumentsError::NotFound);
+        };
+        if owner == reader {
+            return alive(document);
+        }
+        // Shared documents are confirmed ones: a pending upload is nobody else's business.
+        if document.status() != Some(DocumentStatus::Confirmed) {
+            return Err(DocumentsError::NotFound);
+        }
+        let book: ShareBook = self.load(owner).await?;
+        let path = match document.folder_id() {
+            Some(folder_id) => self.load::<FolderTree>(owner).await?.path_of(folder_id),
+            None => Vec::new(),
+        };
+        if book.lets_read(reader, document_id, &path) {
+            Ok(document)
+        } else {
+            Err(DocumentsError::NotFound)
+        }
+    }
+
     /// The document if `owner` may see it; otherwise the one answer for everything else.
     async fn owned(&self, owner: Uuid, document_id: Uuid) -> Result<Document, DocumentsError> {
         let document: Document = self.load(document_id).await?;
-        if document.owner() == Some(owner)
-            && matches!(
-                document.status(),
-                Some(DocumentStatus::Pending | DocumentStatus::Confirmed)
-            )
-        {
-            Ok(document)
+        if document.owner() == Some(owner) {
+            alive(document)
         } else {
             Err(DocumentsError::NotFound)
         }
@@ -615,7 +648,7 @@ impl Documents {
     }
 
     /// The owner's data key, which seals and opens document names.
-    async fn data_key(&self, owner: Uuid) -> Result<crypto::DataKey, DocumentsError> {
+    pub(crate) async fn data_key(&self, owner: Uuid) -> Result<crypto::DataKey, DocumentsError> {
         self.keys
             .find(owner)
             .await
@@ -628,10 +661,10 @@ impl Documents {
         &self,
         owner: Uuid,
         field: &str,
-        name: &FileName,
+        name: &str,
     ) -> Result<domain::Sealed, DocumentsError> {
         let key = self.data_key(owner).await?;
-        Ok(seal(&key, owner, field, name.as_str().as_bytes()))
+        Ok(seal(&key, owner, field, name.as_bytes()))
     }
 
     /// Runs a command, again after a lost race, up to the policy's attempts.
@@ -650,6 +683,14 @@ impl Documents {
             .execute_retrying::<A>(aggregate_id, command, meta, self.policy.conflict_attempts)
             .await
             .map_err(DocumentsError::from)
+    }
+}
+
+/// The document while it is pending or confirmed; gone otherwise.
+fn alive(document: Document) -> Result<Document, DocumentsError> {
+    match document.status() {
+        Some(DocumentStatus::Pending | DocumentStatus::Confirmed) => Ok(document),
+        _ => Err(DocumentsError::NotFound),
     }
 }
 

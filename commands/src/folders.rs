@@ -89,7 +89,7 @@ impl Folders {
         let name = FileName::parse(name).map_err(FoldersError::BadName)?;
         let sealed = self
             .documents
-            .seal_name(owner, FOLDER_NAME_FIELD, &name)
+            .seal_name(owner, FOLDER_NAME_FIELD, name.as_str())
             .await?;
         let folder_id = Uuid::now_v7();
         let at = self.clock.now();
@@ -124,7 +124,7 @@ impl Folders {
         let name = FileName::parse(name).map_err(FoldersError::BadName)?;
         let sealed = self
             .documents
-            .seal_name(owner, FOLDER_NAME_FIELD, &name)
+            .seal_name(owner, FOLDER_NAME_FIELD, name.as_str())
             .await?;
         let at = self.clock.now();
         self.run(

@@ -17,8 +17,10 @@ pub mod invites;
 mod meta;
 mod password;
 pub mod registration;
+pub mod shares;
 mod snapshots;
 mod store;
+pub mod topics;
 
 pub use error::CommandError;
 pub use meta::CommandMeta;

@@ -5,6 +5,8 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use domain::Sealed;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 use thiserror::Error;
 use uuid::Uuid;
 use zeroize::Zeroizing;
@@ -123,6 +125,26 @@ impl DataKey {
         String::from_utf8(bytes.to_vec()).map_err(|_| EnvelopeError::Malformed)
     }
 
+    /// A keyed hash of `text` for `owner`'s `field`: equal texts give equal lookups, so a
+    /// sealed value can be compared (names unique in a namespace) without opening it, and
+    /// nobody without this key can test a guess. Shredding the key makes them meaningless.
+    pub fn lookup(&self, owner: Uuid, field: &str, text: &str) -> String {
+        let mac_for = |key: &[u8]| {
+            <Hmac<Sha256> as Mac>::new_from_slice(key)
+                .unwrap_or_else(|_| crate::master::unreachable_hmac_key())
+        };
+        // A key of its own for lookups, never the encryption key itself.
+        let mut derive = mac_for(self.0.as_ref());
+        derive.update(b"docuvault|lookup-key|v1");
+        let mut lookup_key = Zeroizing::new([0u8; 32]);
+        lookup_key.copy_from_slice(&derive.finalize().into_bytes());
+        let mut mac = mac_for(lookup_key.as_ref());
+        mac.update(&associated_data(owner, field));
+        mac.update(b"|");
+        mac.update(text.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
     #[cfg(test)]
     fn cipher_for_tests(&self) -> Aes256Gcm {
         Aes256Gcm::new(self.0.as_ref().into())
@@ -207,6 +229,19 @@ mod tests {
             DataKey::random().open_text(owner, "email", &sealed),
             Err(EnvelopeError::Undecryptable)
         );
+    }
+
+    #[test]
+    fn lookups_are_equal_for_equal_texts_under_one_key_only() {
+        let key = DataKey::random();
+        let owner = Uuid::from_u128(1);
+        let one = key.lookup(owner, "topic_name", "taxes");
+        assert_eq!(one, key.lookup(owner, "topic_name", "taxes"));
+        assert_eq!(one.len(), 64);
+        assert_ne!(one, key.lookup(owner, "topic_name", "taxes "));
+        assert_ne!(one, key.lookup(owner, "folder_name", "taxes"));
+        assert_ne!(one, key.lookup(Uuid::from_u128(2), "topic_name", "taxes"));
+        assert_ne!(one, DataKey::random().lookup(owner, "topic_name", "taxes"));
     }
 
     #[test]

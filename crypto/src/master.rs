@@ -96,7 +96,7 @@ impl MasterKey {
 }
 
 #[allow(clippy::panic)]
-fn unreachable_hmac_key() -> Hmac<Sha256> {
+pub(crate) fn unreachable_hmac_key() -> Hmac<Sha256> {
     // HMAC accepts keys of any length; this cannot happen.
     panic!("HMAC-SHA256 refused a 32-byte key")
 }

@@ -145,6 +145,18 @@ impl FolderTree {
         self.parents.get(&folder_id).copied().flatten()
     }
 
+    /// `folder_id` and each folder above it, up to the top (empty for an unknown one).
+    pub fn path_of(&self, folder_id: Uuid) -> Vec<Uuid> {
+        let mut path = Vec::new();
+        let mut current = self.contains(folder_id).then_some(folder_id);
+        // The tree has no cycles; the bound keeps this finite regardless.
+        while let Some(id) = current.filter(|_| path.len() <= self.parents.len()) {
+            path.push(id);
+            current = self.parent_of(id);
+        }
+        path
+    }
+
     fn children_of(&self, folder_id: Uuid) -> impl Iterator<Item = Uuid> + '_ {
         self.parents
             .iter()
@@ -451,6 +463,19 @@ mod tests {
             .given(deep)
             .when(create(51, Some(50)))
             .then_expect_events(vec![created(51, Some(50))]);
+    }
+
+    #[test]
+    fn a_folders_path_runs_from_it_to_the_top() {
+        let mut folders = FolderTree::default();
+        for event in tree() {
+            folders.apply(event);
+        }
+        assert_eq!(folders.path_of(id(3)), vec![id(3), id(2), id(1)]);
+        assert_eq!(folders.path_of(id(5)), vec![id(5)]);
+        assert_eq!(folders.path_of(id(9)), Vec::<Uuid>::new());
+        folders.apply(moved(2, Some(1), Some(5)));
+        assert_eq!(folders.path_of(id(3)), vec![id(3), id(2), id(5)]);
     }
 
     #[test]

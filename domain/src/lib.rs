@@ -12,9 +12,11 @@ pub mod folder;
 pub mod instance;
 pub mod sealed;
 pub mod session;
+pub mod share;
 pub mod sign_in;
 pub mod testing;
 pub mod throttle;
+pub mod topic;
 pub mod upcast;
 pub mod user;
 

@@ -1,8 +1,10 @@
-//! The `documents` read model (DOC-5, ORG-1): each person's live documents (pending and
-//! confirmed) with their opened names and folders, for the list with its paging, sorting
-//! and filters, each person's folder tree, and each person's used bytes. Expired, rejected and deleted documents leave it, and
-//! so does everything of an account that is deleted. The sweeper reads it to tell owned
-//! objects from orphans.
+//! The `documents` read model (DOC-5, ORG-1..3): each person's live documents (pending and
+//! confirmed) with their opened names, folders and topics, for the list with its paging,
+//! sorting and filters; each person's folder tree; the system topics and each person's
+//! own; the shares people granted; and each person's used bytes. These live in one model
+//! because the list, "shared with me" and search join them. Expired, rejected and deleted
+//! documents leave it, and so does everything of an account that is deleted. The sweeper
+//! reads it to tell owned objects from orphans.
 //!
 //! Names arrive sealed under the owner's data key; once that key is shredded they cannot
 //! be opened, and a rebuild (which also sees the deletion) leaves no row for them.
@@ -12,6 +14,8 @@ use crypto::{DataKey, KeyRing};
 use domain::document::storage::StorageEvent;
 use domain::document::{DocumentEvent, FILENAME_FIELD};
 use domain::folder::{FolderContents, FolderEvent, FOLDER_NAME_FIELD};
+use domain::share::{ShareEvent, ShareTarget};
+use domain::topic::{Namespace, TopicEvent, TopicName, TOPIC_NAME_FIELD};
 use domain::user::UserEvent;
 use domain::Sealed;
 use eventlog::StoredEvent;
@@ -38,11 +42,11 @@ impl ReadModel for DocumentsModel {
     }
 
     fn aggregate_types(&self) -> &'static [&'static str] {
-        &["document", "storage", "folders", "user"]
+        &["document", "storage", "folders", "topics", "shares", "user"]
     }
 
     fn schema_version(&self) -> i32 {
-        3
+        4
     }
 
     fn tables_sql(&self, schema: &str) -> String {
@@ -72,6 +76,29 @@ impl ReadModel for DocumentsModel {
                -- Opened with the owner's key.
                name text not null,
                created_at timestamptz not null
+             );
+             create table {schema}.topics (
+               topic_id uuid primary key,
+               -- Null: a system topic, everyone's.
+               owner uuid,
+               -- Opened with the owner's key (system topic names are public).
+               name text not null,
+               created_at timestamptz not null
+             );
+             create table {schema}.document_topics (
+               document_id uuid not null references {schema}.documents on delete cascade,
+               topic_id uuid not null references {schema}.topics on delete cascade,
+               primary key (document_id, topic_id)
+             );
+             create table {schema}.shares (
+               share_id uuid primary key,
+               owner uuid not null,
+               grantee uuid not null,
+               -- Exactly one of the two.
+               document_id uuid references {schema}.documents on delete cascade,
+               folder_id uuid references {schema}.folders on delete cascade,
+               granted_at timestamptz not null,
+               check ((document_id is null) <> (folder_id is null))
              );
              create table {schema}.usage (
                owner uuid primary key,
@@ -123,7 +150,14 @@ impl ReadModel for DocumentsModel {
              create index documents_pending on {schema}.documents (expires_at) where status = 'pending';
              create index documents_by_key on {schema}.documents (storage_key);
              create index documents_by_folder on {schema}.documents (owner, folder_id, created_at);
-             create index folders_by_owner on {schema}.folders (owner, parent_id);"
+             create index folders_by_owner on {schema}.folders (owner, parent_id);
+             create index folders_by_parent on {schema}.folders (parent_id);
+             create index topics_by_owner on {schema}.topics (owner);
+             create index document_topics_by_topic on {schema}.document_topics (topic_id, document_id);
+             create index shares_by_owner on {schema}.shares (owner, granted_at);
+             create index shares_by_grantee on {schema}.shares (grantee);
+             create index shares_by_document on {schema}.shares (document_id);
+             create index shares_by_folder on {schema}.shares (folder_id);"
         )
     }
 
@@ -151,10 +185,30 @@ impl ReadModel for DocumentsModel {
                         self.apply_folder(&mut *connection, schema, &mut keys, decoded, event)
                             .await?;
                     }
+                    "topics" => {
+                        let decoded: TopicEvent = decode(event)?;
+                        self.apply_topic(&mut *connection, schema, &mut keys, decoded, event)
+                            .await?;
+                    }
+                    "shares" => {
+                        let decoded: ShareEvent = decode(event)?;
+                        apply_share(&mut *connection, schema, decoded).await?;
+                    }
                     "user" => {
                         if let UserEvent::UserDeleted(deleted) = decode(event)? {
                             keys.insert(deleted.user_id, None);
-                            for table in ["documents", "document_counts", "folders", "usage"] {
+                            // Shares go first: a deleted person's documents and folders
+                            // take theirs with them, and what others shared with them
+                            // has nobody to go to.
+                            sqlx::query(&format!(
+                                "delete from {schema}.shares where owner = $1 or grantee = $1"
+                            ))
+                            .bind(deleted.user_id)
+                            .execute(&mut *connection)
+                            .await?;
+                            for table in
+                                ["documents", "document_counts", "folders", "topics", "usage"]
+                            {
                                 sqlx::query(&format!(
                                     "delete from {schema}.{table} where owner = $1"
                                 ))
@@ -325,6 +379,30 @@ impl DocumentsModel {
                 .execute(connection)
                 .await?;
             }
+            DocumentEvent::DocumentTopicsSet(e) => {
+                sqlx::query(&format!(
+                    "delete from {schema}.document_topics where document_id = $1"
+                ))
+                .bind(e.document_id)
+                .execute(&mut *connection)
+                .await?;
+                // Only topics that still exist and are the system's or the owner's, on a
+                // document that is still here.
+                let topics: Vec<Uuid> = e.topics.into_iter().collect();
+                sqlx::query(&format!(
+                    "insert into {schema}.document_topics (document_id, topic_id)
+                     select d.document_id, t.topic_id
+                       from {schema}.documents d
+                       join {schema}.topics t
+                         on t.topic_id = any($2) and (t.owner is null or t.owner = d.owner)
+                      where d.document_id = $1
+                     on conflict do nothing"
+                ))
+                .bind(e.document_id)
+                .bind(&topics)
+                .execute(connection)
+                .await?;
+            }
             DocumentEvent::UploadExpired(e) => delete(connection, schema, e.document_id).await?,
             DocumentEvent::UploadRejected(e) => delete(connection, schema, e.document_id).await?,
             DocumentEvent::DocumentDeleted(e) => delete(connection, schema, e.document_id).await?,
@@ -350,6 +428,12 @@ const FOLDER_NAME: NamedRow = NamedRow {
     table: "folders",
     id_column: "folder_id",
     field: FOLDER_NAME_FIELD,
+};
+
+const TOPIC_NAME: NamedRow = NamedRow {
+    table: "topics",
+    id_column: "topic_id",
+    field: TOPIC_NAME_FIELD,
 };
 
 /// A new sealed name for a row.
@@ -474,6 +558,135 @@ impl DocumentsModel {
     }
 }
 
+impl DocumentsModel {
+    async fn apply_topic(
+        &self,
+        connection: &mut PgConnection,
+        schema: &str,
+        keys: &mut HashMap<Uuid, Option<DataKey>>,
+        decoded: TopicEvent,
+        event: &StoredEvent,
+    ) -> Result<(), ApplyError> {
+        match decoded {
+            TopicEvent::TopicCreated(e) => {
+                let Some(name) = self
+                    .topic_name(&mut *connection, keys, e.namespace, &e.name, event)
+                    .await?
+                else {
+                    return Ok(());
+                };
+                sqlx::query(&format!(
+                    "insert into {schema}.topics (topic_id, owner, name, created_at)
+                     values ($1, $2, $3, $4) on conflict (topic_id) do nothing"
+                ))
+                .bind(e.topic_id)
+                .bind(e.namespace.owner())
+                .bind(name)
+                .bind(e.created_at)
+                .execute(connection)
+                .await?;
+            }
+            TopicEvent::TopicRenamed(e) => match (e.namespace, &e.name) {
+                (Namespace::Person(owner), TopicName::Sealed(sealed)) => {
+                    let renamed = Renamed {
+                        row: &TOPIC_NAME,
+                        id: e.topic_id,
+                        owner,
+                        sealed,
+                    };
+                    self.rename(connection, schema, keys, renamed, event)
+                        .await?;
+                }
+                (_, name) => {
+                    let name = public_name(name, event)?;
+                    sqlx::query(&format!(
+                        "update {schema}.topics set name = $2 where topic_id = $1"
+                    ))
+                    .bind(e.topic_id)
+                    .bind(name)
+                    .execute(connection)
+                    .await?;
+                }
+            },
+            TopicEvent::TopicDeleted(e) => {
+                // Its documents lose it with it (document_topics cascades).
+                sqlx::query(&format!("delete from {schema}.topics where topic_id = $1"))
+                    .bind(e.topic_id)
+                    .execute(connection)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A new topic's name in the open; `None` when its owner's key is shredded.
+    async fn topic_name(
+        &self,
+        connection: &mut PgConnection,
+        keys: &mut HashMap<Uuid, Option<DataKey>>,
+        namespace: Namespace,
+        name: &TopicName,
+        event: &StoredEvent,
+    ) -> Result<Option<String>, ApplyError> {
+        match (namespace, name) {
+            (Namespace::Person(owner), TopicName::Sealed(sealed)) => {
+                self.open_name(connection, keys, owner, TOPIC_NAME_FIELD, sealed, event)
+                    .await
+            }
+            (_, name) => public_name(name, event).map(|name| Some(name.to_owned())),
+        }
+    }
+}
+
+/// A system topic's name; a sealed one here is an event the domain would never make.
+fn public_name<'a>(name: &'a TopicName, event: &StoredEvent) -> Result<&'a str, ApplyError> {
+    match name {
+        TopicName::Public(text) => Ok(text),
+        TopicName::Sealed(_) => Err(ApplyError::Poison {
+            position: event.position,
+            reason: "a sealed name for a system topic".into(),
+        }),
+    }
+}
+
+async fn apply_share(
+    connection: &mut PgConnection,
+    schema: &str,
+    decoded: ShareEvent,
+) -> Result<(), ApplyError> {
+    match decoded {
+        ShareEvent::ShareGranted(e) => {
+            let (document_id, folder_id) = match e.target {
+                ShareTarget::Document(id) => (Some(id), None),
+                ShareTarget::Folder(id) => (None, Some(id)),
+            };
+            // Only while what it shares is still there (and still the sharer's).
+            sqlx::query(&format!(
+                "insert into {schema}.shares (share_id, owner, grantee, document_id, folder_id, granted_at)
+                 select $1, $2, $3, $4, $5, $6
+                  where exists (select 1 from {schema}.documents where document_id = $4 and owner = $2)
+                     or exists (select 1 from {schema}.folders where folder_id = $5 and owner = $2)
+                 on conflict (share_id) do nothing"
+            ))
+            .bind(e.share_id)
+            .bind(e.owner)
+            .bind(e.grantee)
+            .bind(document_id)
+            .bind(folder_id)
+            .bind(e.granted_at)
+            .execute(connection)
+            .await?;
+        }
+        ShareEvent::ShareRevoked(e) => {
+            sqlx::query(&format!("delete from {schema}.shares where share_id = $1"))
+                .bind(e.share_id)
+                .execute(connection)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 async fn delete(
     connection: &mut PgConnection,
     schema: &str,
@@ -510,6 +723,8 @@ pub mod queries {
         pub confirmed_at: Option<DateTime<Utc>>,
         pub sha256: Option<String>,
         pub folder_id: Option<Uuid>,
+        /// Its topics (system topics and the owner's), by id.
+        pub topics: Vec<Uuid>,
         /// Another of the owner's documents, older than this one, has the same content.
         pub duplicate: bool,
     }
@@ -541,6 +756,8 @@ pub mod queries {
         pub kind: Option<String>,
         pub status: Option<String>,
         pub folder: Option<FolderFilter>,
+        /// Only documents with this topic.
+        pub topic: Option<Uuid>,
         pub limit: i64,
         pub cursor: Option<Cursor>,
     }
@@ -582,8 +799,13 @@ pub mod queries {
         pub total: i64,
     }
 
-    const COLUMNS: &str =
-        "d.document_id, d.name, d.kind, d.status, d.size, d.created_at, d.confirmed_at, d.sha256, d.folder_id";
+    fn columns(schema: &str) -> String {
+        format!(
+            "d.document_id, d.name, d.kind, d.status, d.size, d.created_at, d.confirmed_at, d.sha256, d.folder_id,
+             array(select t.topic_id from {schema}.document_topics t
+                    where t.document_id = d.document_id order by t.topic_id) as topics"
+        )
+    }
 
     fn duplicate_sql(schema: &str) -> String {
         format!(
@@ -604,6 +826,10 @@ pub mod queries {
             ("asc", ">")
         };
         let filter = "d.owner = $1 and ($2::text is null or d.kind = $2) and ($3::text is null or d.status = $3)";
+        let with_topic = format!(
+            "and ($6::uuid is null or exists (select 1 from {schema}.document_topics t
+                                             where t.document_id = d.document_id and t.topic_id = $6))"
+        );
         let in_folder = match query.folder {
             None => "",
             Some(FolderFilter::Top) => "and d.folder_id is null",
@@ -618,16 +844,17 @@ pub mod queries {
         // slower.
         let after_cursor = match query.cursor {
             Some(_) => {
-                format!("and ({expression}, d.document_id) {comparison} ($6::{cast}, $7::uuid)")
+                format!("and ({expression}, d.document_id) {comparison} ($7::{cast}, $8::uuid)")
             }
             None => String::new(),
         };
         let sql = format!(
-            "select {expression}::text as sort_key, {COLUMNS}, {duplicate} as duplicate
+            "select {expression}::text as sort_key, {columns}, {duplicate} as duplicate
              from {schema}.documents d
-             where {filter} {in_folder} {after_cursor}
+             where {filter} {in_folder} {with_topic} {after_cursor}
              order by {expression} {direction}, d.document_id {direction}
              limit $5",
+            columns = columns(&schema),
             duplicate = duplicate_sql(&schema)
         );
         let statement = sqlx::query_as::<_, SortKeyed>(&sql)
@@ -635,7 +862,8 @@ pub mod queries {
             .bind(&query.kind)
             .bind(&query.status)
             .bind(folder_id)
-            .bind(query.limit + 1);
+            .bind(query.limit + 1)
+            .bind(query.topic);
         let rows: Vec<(String, DocumentRow)> = match &query.cursor {
             Some(cursor) => statement.bind(cursor.value.clone()).bind(cursor.id),
             None => statement,
@@ -645,25 +873,25 @@ pub mod queries {
         .into_iter()
         .map(|keyed| (keyed.sort_key, keyed.row))
         .collect();
-        // Per-person counts answer without a folder; a folder's documents are counted.
-        let total_sql = match query.folder {
-            None => format!(
+        // Per-person counts answer without a folder or topic; otherwise they are counted.
+        let total_sql = match (query.folder, query.topic) {
+            (None, None) => format!(
                 "select coalesce(sum(n), 0)::bigint from {schema}.document_counts d where {filter}"
             ),
-            Some(_) => {
-                format!("select count(*) from {schema}.documents d where {filter} {in_folder}")
-            }
+            _ => format!(
+                "select count(*) from {schema}.documents d where {filter} {in_folder} {with_topic}"
+            ),
         };
+        // The same parameters as the page ($5 unused), so the filters read the same.
         let total = sqlx::query_scalar(&total_sql)
             .bind(query.owner)
             .bind(&query.kind)
-            .bind(&query.status);
-        let total = match folder_id {
-            Some(folder_id) => total.bind(folder_id),
-            None => total,
-        }
-        .fetch_one(pool)
-        .await?;
+            .bind(&query.status)
+            .bind(folder_id)
+            .bind(query.limit)
+            .bind(query.topic)
+            .fetch_one(pool)
+            .await?;
         let more = rows.len() as i64 > query.limit;
         let mut items: Vec<(String, DocumentRow)> = rows;
         items.truncate(usize::try_from(query.limit).unwrap_or(0));
@@ -744,14 +972,150 @@ pub mod queries {
     ) -> Result<Option<DocumentRow>, sqlx::Error> {
         let schema = live_schema(DocumentsModel::NAME);
         sqlx::query_as(&format!(
-            "select {COLUMNS}, {duplicate} as duplicate from {schema}.documents d
+            "select {columns}, {duplicate} as duplicate from {schema}.documents d
              where d.owner = $1 and d.document_id = $2",
+            columns = columns(&schema),
             duplicate = duplicate_sql(&schema)
         ))
         .bind(owner)
         .bind(document_id)
         .fetch_optional(pool)
         .await
+    }
+
+    /// A topic as a person sees it.
+    #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+    pub struct TopicRow {
+        #[serde(rename = "id")]
+        pub topic_id: Uuid,
+        pub name: String,
+        /// Everyone's (managed by admins) rather than the person's own.
+        pub system: bool,
+        /// How many of the person's documents have it.
+        pub documents: i64,
+        pub created_at: DateTime<Utc>,
+    }
+
+    /// The system topics and `owner`'s own, by name; `None` as owner: the system topics
+    /// alone (with no documents counted).
+    pub async fn topics(pool: &PgPool, owner: Option<Uuid>) -> Result<Vec<TopicRow>, sqlx::Error> {
+        let schema = live_schema(DocumentsModel::NAME);
+        sqlx::query_as(&format!(
+            "select t.topic_id, t.name, t.owner is null as system, t.created_at,
+                    (select count(*) from {schema}.document_topics dt
+                       join {schema}.documents d on d.document_id = dt.document_id
+                      where dt.topic_id = t.topic_id and d.owner = $1) as documents
+               from {schema}.topics t
+              where t.owner is null or t.owner = $1
+              order by t.owner is not null, lower(t.name), t.topic_id"
+        ))
+        .bind(owner)
+        .fetch_all(pool)
+        .await
+    }
+
+    /// A share as its owner lists it.
+    #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+    pub struct ShareRow {
+        pub share_id: Uuid,
+        pub grantee: Uuid,
+        pub document_id: Option<Uuid>,
+        pub folder_id: Option<Uuid>,
+        /// The shared document's or folder's name.
+        pub name: String,
+        pub granted_at: DateTime<Utc>,
+    }
+
+    /// The shares `owner` granted, newest first; with `target`, only those of that
+    /// document or folder.
+    pub async fn shares_by(
+        pool: &PgPool,
+        owner: Uuid,
+        target: Option<Uuid>,
+    ) -> Result<Vec<ShareRow>, sqlx::Error> {
+        let schema = live_schema(DocumentsModel::NAME);
+        sqlx::query_as(&format!(
+            "select s.share_id, s.grantee, s.document_id, s.folder_id,
+                    coalesce(d.name, f.name) as name, s.granted_at
+               from {schema}.shares s
+               left join {schema}.documents d on d.document_id = s.document_id
+               left join {schema}.folders f on f.folder_id = s.folder_id
+              where s.owner = $1
+                and ($2::uuid is null or s.document_id = $2 or s.folder_id = $2)
+              order by s.granted_at desc, s.share_id"
+        ))
+        .bind(owner)
+        .bind(target)
+        .fetch_all(pool)
+        .await
+    }
+
+    /// A document someone shared with the reader.
+    #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+    pub struct SharedRow {
+        pub owner: Uuid,
+        /// The shared folder it is in, when it was shared with its folder.
+        pub via_folder: Option<String>,
+        #[sqlx(flatten)]
+        pub document: DocumentRow,
+    }
+
+    /// The confirmed documents shared with `grantee` (themselves, or in a shared folder or
+    /// below it), newest first, at most `limit`.
+    pub async fn shared_with(
+        pool: &PgPool,
+        grantee: Uuid,
+        limit: i64,
+    ) -> Result<Vec<SharedRow>, sqlx::Error> {
+        let schema = live_schema(DocumentsModel::NAME);
+        sqlx::query_as(&format!(
+            "with recursive opened (folder_id, shared_name) as (
+               select f.folder_id, f.name from {schema}.shares s
+                 join {schema}.folders f on f.folder_id = s.folder_id
+                where s.grantee = $1
+               union
+               select f.folder_id, o.shared_name from {schema}.folders f
+                 join opened o on f.parent_id = o.folder_id
+             ),
+             readable (document_id, via_folder) as (
+               select s.document_id, null::text from {schema}.shares s
+                where s.grantee = $1 and s.document_id is not null
+               union all
+               select d.document_id, o.shared_name from {schema}.documents d
+                 join opened o on d.folder_id = o.folder_id
+             )
+             select distinct on (d.created_at, d.document_id)
+                    d.owner, r.via_folder, {columns}, false as duplicate
+               from readable r
+               join {schema}.documents d on d.document_id = r.document_id
+              where d.status = 'confirmed'
+              order by d.created_at desc, d.document_id desc, r.via_folder nulls first
+              limit $2",
+            columns = columns(&schema)
+        ))
+        .bind(grantee)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    }
+
+    /// Any live document by id, with its owner: only after the caller was found allowed
+    /// to read it (a grantee, checked on the write side). Whether the owner keeps another
+    /// copy is not the reader's business (`duplicate` is false).
+    pub async fn find_readable(
+        pool: &PgPool,
+        document_id: Uuid,
+    ) -> Result<Option<(Uuid, DocumentRow)>, sqlx::Error> {
+        let schema = live_schema(DocumentsModel::NAME);
+        let row: Option<SharedRow> = sqlx::query_as(&format!(
+            "select d.owner, null::text as via_folder, {columns}, false as duplicate
+               from {schema}.documents d where d.document_id = $1",
+            columns = columns(&schema)
+        ))
+        .bind(document_id)
+        .fetch_optional(pool)
+        .await?;
+        Ok(row.map(|row| (row.owner, row.document)))
     }
 
     /// A person's used bytes (0 before their first confirmed upload).

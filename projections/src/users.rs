@@ -361,6 +361,21 @@ pub mod queries {
         .await
     }
 
+    /// The handles of `user_ids` (those still registered).
+    pub async fn handles_of(
+        pool: &PgPool,
+        user_ids: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, String>, sqlx::Error> {
+        let rows: Vec<(Uuid, String)> = sqlx::query_as(&format!(
+            "select user_id, handle from {}.users where user_id = any($1)",
+            live_schema(UsersModel::NAME)
+        ))
+        .bind(user_ids)
+        .fetch_all(pool)
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// Every user, ordered by handle (for equivalence checks and admin listings).
     pub async fn all_in(pool: &PgPool, schema: &str) -> Result<Vec<UserRow>, sqlx::Error> {
         sqlx::query_as(&format!(

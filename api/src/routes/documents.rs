@@ -42,6 +42,8 @@ pub struct DocumentView {
     pub duplicate: bool,
     /// The folder it is in; `null`: at the top.
     pub folder_id: Option<Uuid>,
+    /// Its topics' ids (see `/api/topics` for their names).
+    pub topics: Vec<Uuid>,
 }
 
 impl From<DocumentRow> for DocumentView {
@@ -57,6 +59,7 @@ impl From<DocumentRow> for DocumentView {
             sha256: row.sha256,
             duplicate: row.duplicate,
             folder_id: row.folder_id,
+            topics: row.topics,
         }
     }
 }
@@ -80,6 +83,8 @@ pub struct ListParams {
     pub status: Option<String>,
     /// A folder's id for the documents directly in it, `top` for those in no folder.
     pub folder: Option<String>,
+    /// A topic's id: only documents with it.
+    pub topic: Option<Uuid>,
     /// 1–200, default 50.
     pub limit: Option<i64>,
     pub cursor: Option<String>,
@@ -141,6 +146,7 @@ impl ListParams {
             kind: self.kind,
             status: self.status,
             folder,
+            topic: self.topic,
             limit,
             cursor,
         })
@@ -278,6 +284,7 @@ pub async fn initiate(
         sha256: None,
         duplicate: false,
         folder_id: None,
+        topics: Vec::new(),
     };
     let upload = UploadTarget {
         url: initiated.link.url,
@@ -340,7 +347,7 @@ pub(crate) async fn read_back(
         .ok_or(ApiError::NotFound)
 }
 
-/// One of your documents.
+/// One of your documents, or one shared with you (read-only).
 #[utoipa::path(
     get, path = "/api/documents/{id}", tag = "documents",
     security(("bearer" = [])),
@@ -356,10 +363,22 @@ pub async fn detail(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<DocumentView>, ApiError> {
     state.wait_for(MODEL, token).await?;
-    queries::find(&state.pool, who.user_id, id)
+    if let Some(row) = queries::find(&state.pool, who.user_id, id)
         .await
         .map_err(ApiError::internal)?
-        .map(|row| Json(row.into()))
+    {
+        return Ok(Json(row.into()));
+    }
+    // Someone else's: only while its owner shares it, as the write side says now.
+    state
+        .documents
+        .readable(who.user_id, id)
+        .await
+        .map_err(documents_error)?;
+    queries::find_readable(&state.pool, id)
+        .await
+        .map_err(ApiError::internal)?
+        .map(|(_, row)| Json(row.into()))
         .ok_or(ApiError::NotFound)
 }
 
@@ -612,6 +631,9 @@ pub(crate) fn documents_error(error: DocumentsError) -> ApiError {
             code: "not_pending",
             message: "This upload is no longer waiting for confirmation.",
         },
+        DocumentsError::TooManyTopics { max } => {
+            invalid("topics", &format!("A document has at most {max} topics."))
+        }
         DocumentsError::Busy => ApiError::Conflict,
         DocumentsError::Store(detail) => ApiError::internal(detail),
         DocumentsError::Objects(error) => ApiError::Unavailable(error.to_string()),

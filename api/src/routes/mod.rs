@@ -11,4 +11,6 @@ pub mod leaving;
 pub mod ops;
 pub mod second_factor;
 pub mod sessions;
+pub mod shares;
+pub mod topics;
 pub mod uploads;

@@ -6,6 +6,7 @@ use super::DocumentKind;
 use crate::{Aggregate, DomainEvent, Sealed};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use thiserror::Error;
 use uuid::Uuid;
 
@@ -73,7 +74,17 @@ pub enum DocumentCommand {
         folder_id: Option<Uuid>,
         at: DateTime<Utc>,
     },
+    /// Gives the document exactly these topics (ORG-2). Whether they exist and are the
+    /// owner's or the system's is checked against those namespaces first.
+    SetTopics {
+        by: Uuid,
+        topics: BTreeSet<Uuid>,
+        at: DateTime<Utc>,
+    },
 }
+
+/// How many topics one document may have.
+pub const MAX_DOCUMENT_TOPICS: usize = 32;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UploadInitiated {
@@ -147,6 +158,15 @@ pub struct DocumentFiled {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentTopicsSet {
+    pub document_id: Uuid,
+    pub owner: Uuid,
+    /// All of its topics now (system topics and the owner's).
+    pub topics: BTreeSet<Uuid>,
+    pub set_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum DocumentEvent {
     UploadInitiated(UploadInitiated),
     UploadConfirmed(UploadConfirmed),
@@ -156,6 +176,7 @@ pub enum DocumentEvent {
     DocumentDeleted(DocumentDeleted),
     ContentHashed(ContentHashed),
     DocumentFiled(DocumentFiled),
+    DocumentTopicsSet(DocumentTopicsSet),
 }
 
 impl DomainEvent for DocumentEvent {
@@ -169,6 +190,7 @@ impl DomainEvent for DocumentEvent {
             DocumentEvent::DocumentDeleted(_) => "DocumentDeleted",
             DocumentEvent::ContentHashed(_) => "ContentHashed",
             DocumentEvent::DocumentFiled(_) => "DocumentFiled",
+            DocumentEvent::DocumentTopicsSet(_) => "DocumentTopicsSet",
         }
     }
 
@@ -188,6 +210,8 @@ pub enum DocumentError {
     NotPending,
     #[error("the upload has not expired yet")]
     NotExpiredYet,
+    #[error("A document has at most {max} topics.")]
+    TooManyTopics { max: usize },
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
@@ -205,6 +229,8 @@ pub struct Document {
     kind: Option<DocumentKind>,
     #[serde(default)]
     folder_id: Option<Uuid>,
+    #[serde(default)]
+    topics: BTreeSet<Uuid>,
 }
 
 impl Document {
@@ -250,6 +276,11 @@ impl Document {
     /// The folder it is filed in (`None`: at the top).
     pub fn folder_id(&self) -> Option<Uuid> {
         self.folder_id
+    }
+
+    /// Its topics, as last set (a topic deleted since may still be among them).
+    pub fn topics(&self) -> &BTreeSet<Uuid> {
+        &self.topics
     }
 
     /// Whether `by` may see and change it: its owner, while it is not gone.
@@ -385,6 +416,25 @@ impl Aggregate for Document {
                     filed_at: at,
                 })])
             }
+            DocumentCommand::SetTopics { by, topics, at } => {
+                if !self.visible_to(by) {
+                    return Err(DocumentError::NotFound);
+                }
+                if topics.len() > MAX_DOCUMENT_TOPICS {
+                    return Err(DocumentError::TooManyTopics {
+                        max: MAX_DOCUMENT_TOPICS,
+                    });
+                }
+                if self.topics == topics {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![DocumentEvent::DocumentTopicsSet(DocumentTopicsSet {
+                    document_id,
+                    owner,
+                    topics,
+                    set_at: at,
+                })])
+            }
         }
     }
 
@@ -411,6 +461,7 @@ impl Aggregate for Document {
             DocumentEvent::ContentHashed(e) => self.sha256 = Some(e.sha256),
             DocumentEvent::DocumentRenamed(e) => self.filename = Some(e.filename),
             DocumentEvent::DocumentFiled(e) => self.folder_id = e.folder_id,
+            DocumentEvent::DocumentTopicsSet(e) => self.topics = e.topics,
         }
     }
 }
@@ -649,5 +700,46 @@ mod tests {
                 sha256: "ab".repeat(32),
                 hashed_at: at(),
             })]);
+    }
+
+    #[test]
+    fn topics_are_set_by_the_owner_as_a_whole_and_only_when_they_change() {
+        let topics = |ids: &[u128]| ids.iter().map(|n| Uuid::from_u128(*n)).collect();
+        let set = |by, ids: &[u128]| DocumentCommand::SetTopics {
+            by,
+            topics: topics(ids),
+            at: at(),
+        };
+        let was_set = |ids: &[u128]| {
+            DocumentEvent::DocumentTopicsSet(DocumentTopicsSet {
+                document_id: DOC,
+                owner: OWNER,
+                topics: topics(ids),
+                set_at: at(),
+            })
+        };
+        AggregateTest::<Document>::with(())
+            .given(vec![initiated(), confirmed(5)])
+            .when(set(OWNER, &[3, 4]))
+            .then_expect_events(vec![was_set(&[3, 4])]);
+        AggregateTest::<Document>::with(())
+            .given(vec![initiated(), confirmed(5), was_set(&[3, 4])])
+            .when(set(OWNER, &[4, 3]))
+            .then_expect_events(vec![]);
+        AggregateTest::<Document>::with(())
+            .given(vec![initiated(), confirmed(5), was_set(&[3, 4])])
+            .when(set(OWNER, &[]))
+            .then_expect_events(vec![was_set(&[])]);
+        AggregateTest::<Document>::with(())
+            .given(vec![initiated(), confirmed(5)])
+            .when(set(STRANGER, &[3]))
+            .then_expect_error(DocumentError::NotFound);
+        let too_many: Vec<u128> = (0..=MAX_DOCUMENT_TOPICS as u128).collect();
+        AggregateTest::<Document>::with(())
+            .given(vec![initiated(), confirmed(5)])
+            .when(set(OWNER, &too_many))
+            .then_expect_error(DocumentError::TooManyTopics {
+                max: MAX_DOCUMENT_TOPICS,
+            });
     }
 }

@@ -18,7 +18,8 @@ pub enum FileNameError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileName(String);
 
-fn unsafe_char(c: char) -> bool {
+/// Control and bidi-override characters: never kept in a name.
+pub(crate) fn unsafe_char(c: char) -> bool {
     c.is_control()
         || ('\u{202a}'..='\u{202e}').contains(&c)
         || ('\u{2066}'..='\u{2069}').contains(&c)

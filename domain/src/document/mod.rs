@@ -8,9 +8,10 @@ pub mod storage;
 
 pub use aggregate::{
     ContentHashed, Document, DocumentCommand, DocumentDeleted, DocumentError, DocumentEvent,
-    DocumentFiled, DocumentRenamed, DocumentStatus, InitiateUpload, UploadConfirmed, UploadExpired,
-    UploadInitiated, UploadRejected,
+    DocumentFiled, DocumentRenamed, DocumentStatus, DocumentTopicsSet, InitiateUpload,
+    UploadConfirmed, UploadExpired, UploadInitiated, UploadRejected, MAX_DOCUMENT_TOPICS,
 };
+pub(crate) use filename::unsafe_char;
 pub use filename::{FileName, FileNameError};
 pub use kind::DocumentKind;
 

@@ -51,7 +51,8 @@ impl Job for FollowDocuments {
                 DocumentEvent::UploadInitiated(_)
                 | DocumentEvent::DocumentRenamed(_)
                 | DocumentEvent::ContentHashed(_)
-                | DocumentEvent::DocumentFiled(_) => {}
+                | DocumentEvent::DocumentFiled(_)
+                | DocumentEvent::DocumentTopicsSet(_) => {}
             }
             Ok(())
         })
