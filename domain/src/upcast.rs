@@ -90,6 +90,12 @@ const CURRENT: &[(&str, &str, &str)] = &[
     ("folders", "FolderRenamed", "1.0"),
     ("folders", "FolderMoved", "1.0"),
     ("folders", "FolderDeleted", "1.0"),
+    ("document", "DocumentTopicsSet", "1.0"),
+    ("topics", "TopicCreated", "1.0"),
+    ("topics", "TopicRenamed", "1.0"),
+    ("topics", "TopicDeleted", "1.0"),
+    ("shares", "ShareGranted", "1.0"),
+    ("shares", "ShareRevoked", "1.0"),
 ];
 
 /// Upcasts `payload` in place to the current version and returns that version. An event

@@ -474,13 +474,16 @@ async fn validate_the_stream(env: &TestEnv) -> std::collections::BTreeSet<String
 }
 
 #[tokio::test]
-async fn document_storage_and_folder_events_match_the_asyncapi_document() {
+async fn document_storage_folder_topic_and_share_events_match_the_asyncapi_document() {
     use crate::support::documents::{pdf_bytes, Docs, PDF, TEXT};
     let env = TestEnv::new().await;
+    crate::support::register_as(&env.registrations(), "root", domain::user::Role::Admin).await;
+    env.register("bob").await;
     let (_, token) = env.register("ann").await;
     let (running, url) = env.start_all().await;
     env.users_reach(token).await;
     let ann = Docs::signed_in(&url, "ann").await;
+    let root = Docs::signed_in(&url, "root").await;
     let kept = ann.upload("kept.pdf", pdf_bytes(200), PDF).await;
     let gone = ann.upload("gone.txt", b"soon gone".to_vec(), TEXT).await;
     let renamed = ann
@@ -531,6 +534,58 @@ async fn document_storage_and_folder_events_match_the_asyncapi_document() {
         let response = ann.send_json(method, &path, body).await;
         assert!(response.status().is_success(), "{path}");
     }
+    // Topics, system and own, set on a document, renamed and deleted; a document and a
+    // folder shared and a share revoked.
+    let kept_id = kept["id"].as_str().unwrap();
+    let mut topics = Vec::new();
+    for (who, path) in [(&root, "/api/admin/topics"), (&ann, "/api/topics")] {
+        let created = who
+            .send_json(reqwest::Method::POST, path, json!({"name": "Finance"}))
+            .await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+        let body: Value = created.json().await.unwrap();
+        topics.push((who, path, body["id"].as_str().unwrap().to_owned()));
+    }
+    let set = ann
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/api/documents/{kept_id}/topics"),
+            json!({"topics": [topics[0].2, topics[1].2]}),
+        )
+        .await;
+    assert_eq!(set.status(), StatusCode::OK);
+    for (who, path, id) in &topics {
+        let renamed = who
+            .send_json(
+                reqwest::Method::PATCH,
+                &format!("{path}/{id}"),
+                json!({"name": "Money"}),
+            )
+            .await;
+        assert_eq!(renamed.status(), StatusCode::NO_CONTENT);
+        let deleted = who
+            .send(reqwest::Method::DELETE, &format!("{path}/{id}"))
+            .await;
+        assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    }
+    let mut shares = Vec::new();
+    for target in [json!({"document_id": kept_id}), json!({"folder_id": inner})] {
+        let mut body = target.clone();
+        body["handle"] = json!("bob");
+        let shared = ann
+            .send_json(reqwest::Method::POST, "/api/shares", body)
+            .await;
+        assert_eq!(shared.status(), StatusCode::CREATED);
+        let shared: Value = shared.json().await.unwrap();
+        shares.push(shared["id"].as_str().unwrap().to_owned());
+    }
+    let revoked = ann
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/shares/{}", shares[0]),
+        )
+        .await;
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
     let up = ann
         .send(
             reqwest::Method::DELETE,
@@ -602,6 +657,12 @@ async fn document_storage_and_folder_events_match_the_asyncapi_document() {
         "FolderRenamed",
         "FolderMoved",
         "FolderDeleted",
+        "DocumentTopicsSet",
+        "TopicCreated",
+        "TopicRenamed",
+        "TopicDeleted",
+        "ShareGranted",
+        "ShareRevoked",
     ] {
         assert!(seen.contains(event_type), "no {event_type} in {seen:?}");
     }

@@ -31,3 +31,5 @@ mod relay;
 mod replay;
 mod resilience;
 mod second_factor;
+mod sharing;
+mod topics;
