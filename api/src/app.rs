@@ -2,8 +2,8 @@
 
 use crate::auth::AccessTokens;
 use crate::routes::{
-    account, admin, auth, documents, email_links, folders, handles, leaving, ops, second_factor,
-    sessions, shares, topics, uploads,
+    account, admin, auth, documents, email_links, folders, handles, leaving, ops, search,
+    second_factor, sessions, shares, topics, uploads,
 };
 use crate::{openapi, ApiError};
 use axum::extract::{DefaultBodyLimit, Request};
@@ -211,6 +211,7 @@ pub fn router(state: AppState) -> Router {
         .route("/shares", get(shares::list).post(shares::create))
         .route("/shares/{id}", delete(shares::revoke))
         .route("/shared", get(shares::shared_with_me))
+        .route("/search", get(search::search))
         .route("/documents/{id}/content", get(documents::content))
         .route(
             "/documents/{id}/download-link",

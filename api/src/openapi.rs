@@ -71,6 +71,7 @@ use utoipa::OpenApi;
         crate::routes::shares::list,
         crate::routes::shares::revoke,
         crate::routes::shares::shared_with_me,
+        crate::routes::search::search,
         crate::routes::ops::health,
         crate::routes::ops::ready,
         crate::routes::ops::metrics,

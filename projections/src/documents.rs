@@ -46,7 +46,7 @@ impl ReadModel for DocumentsModel {
     }
 
     fn schema_version(&self) -> i32 {
-        4
+        5
     }
 
     fn tables_sql(&self, schema: &str) -> String {
@@ -67,7 +67,14 @@ impl ReadModel for DocumentsModel {
                expires_at timestamptz not null,
                sha256 text,
                -- Null: at the top (also when its folder is gone).
-               folder_id uuid
+               folder_id uuid,
+               -- The text config its words are stemmed with besides `simple` (a Postgres
+               -- regconfig name; set from the extracted text's language).
+               language text not null default 'simple',
+               -- The extracted text, once extraction has run.
+               body text,
+               -- Name (weight A), topic names (B) and body (C): see `search_vector`.
+               search tsvector not null default ''
              );
              create table {schema}.folders (
                folder_id uuid primary key,
@@ -152,6 +159,7 @@ impl ReadModel for DocumentsModel {
              create index documents_by_folder on {schema}.documents (owner, folder_id, created_at);
              create index folders_by_owner on {schema}.folders (owner, parent_id);
              create index folders_by_parent on {schema}.folders (parent_id);
+             create index documents_search on {schema}.documents using rum (search rum_tsvector_ops);
              create index topics_by_owner on {schema}.topics (owner);
              create index document_topics_by_topic on {schema}.document_topics (topic_id, document_id);
              create index shares_by_owner on {schema}.shares (owner, granted_at);
@@ -330,8 +338,9 @@ impl DocumentsModel {
                 .bind(e.storage_key)
                 .bind(e.initiated_at)
                 .bind(e.expires_at)
-                .execute(connection)
+                .execute(&mut *connection)
                 .await?;
+                refresh_search(connection, schema, &[e.document_id]).await?;
             }
             DocumentEvent::UploadConfirmed(e) => {
                 sqlx::query(&format!(
@@ -353,8 +362,9 @@ impl DocumentsModel {
                     owner: e.owner,
                     sealed: &e.filename,
                 };
-                self.rename(connection, schema, keys, renamed, event)
+                self.rename(&mut *connection, schema, keys, renamed, event)
                     .await?;
+                refresh_search(connection, schema, &[e.document_id]).await?;
             }
             DocumentEvent::ContentHashed(e) => {
                 sqlx::query(&format!(
@@ -400,8 +410,9 @@ impl DocumentsModel {
                 ))
                 .bind(e.document_id)
                 .bind(&topics)
-                .execute(connection)
+                .execute(&mut *connection)
                 .await?;
+                refresh_search(connection, schema, &[e.document_id]).await?;
             }
             DocumentEvent::UploadExpired(e) => delete(connection, schema, e.document_id).await?,
             DocumentEvent::UploadRejected(e) => delete(connection, schema, e.document_id).await?,
@@ -586,34 +597,41 @@ impl DocumentsModel {
                 .execute(connection)
                 .await?;
             }
-            TopicEvent::TopicRenamed(e) => match (e.namespace, &e.name) {
-                (Namespace::Person(owner), TopicName::Sealed(sealed)) => {
-                    let renamed = Renamed {
-                        row: &TOPIC_NAME,
-                        id: e.topic_id,
-                        owner,
-                        sealed,
-                    };
-                    self.rename(connection, schema, keys, renamed, event)
+            TopicEvent::TopicRenamed(e) => {
+                match (e.namespace, &e.name) {
+                    (Namespace::Person(owner), TopicName::Sealed(sealed)) => {
+                        let renamed = Renamed {
+                            row: &TOPIC_NAME,
+                            id: e.topic_id,
+                            owner,
+                            sealed,
+                        };
+                        self.rename(&mut *connection, schema, keys, renamed, event)
+                            .await?;
+                    }
+                    (_, name) => {
+                        let name = public_name(name, event)?;
+                        sqlx::query(&format!(
+                            "update {schema}.topics set name = $2 where topic_id = $1"
+                        ))
+                        .bind(e.topic_id)
+                        .bind(name)
+                        .execute(&mut *connection)
                         .await?;
+                    }
                 }
-                (_, name) => {
-                    let name = public_name(name, event)?;
-                    sqlx::query(&format!(
-                        "update {schema}.topics set name = $2 where topic_id = $1"
-                    ))
-                    .bind(e.topic_id)
-                    .bind(name)
-                    .execute(connection)
-                    .await?;
-                }
-            },
+                let tagged = documents_with_topic(&mut *connection, schema, e.topic_id).await?;
+                refresh_search(connection, schema, &tagged).await?;
+            }
             TopicEvent::TopicDeleted(e) => {
-                // Its documents lose it with it (document_topics cascades).
+                // Its documents lose it with it (document_topics cascades), and their
+                // search vectors lose its name.
+                let tagged = documents_with_topic(&mut *connection, schema, e.topic_id).await?;
                 sqlx::query(&format!("delete from {schema}.topics where topic_id = $1"))
                     .bind(e.topic_id)
-                    .execute(connection)
+                    .execute(&mut *connection)
                     .await?;
+                refresh_search(connection, schema, &tagged).await?;
             }
         }
         Ok(())
@@ -647,6 +665,65 @@ fn public_name<'a>(name: &'a TopicName, event: &StoredEvent) -> Result<&'a str, 
             reason: "a sealed name for a system topic".into(),
         }),
     }
+}
+
+async fn documents_with_topic(
+    connection: &mut PgConnection,
+    schema: &str,
+    topic_id: Uuid,
+) -> Result<Vec<Uuid>, ApplyError> {
+    Ok(sqlx::query_scalar(&format!(
+        "select document_id from {schema}.document_topics where topic_id = $1"
+    ))
+    .bind(topic_id)
+    .fetch_all(connection)
+    .await?)
+}
+
+/// What search matches a document by: its name with `.`, `_`, `-` and `/` read as spaces
+/// (weight A, so a name match ranks first), its topics' names (B) and its extracted text
+/// (C), each as `simple` words and, for a document in another language, also as that
+/// language's stems.
+fn search_vector(schema: &str) -> String {
+    let name = "regexp_replace(d.name, '[-._/]+', ' ', 'g')";
+    let topics = format!(
+        "coalesce((select string_agg(t.name, ' ') from {schema}.document_topics dt
+                     join {schema}.topics t on t.topic_id = dt.topic_id
+                    where dt.document_id = d.document_id), '')"
+    );
+    let body = "coalesce(d.body, '')";
+    let weighted = |config: &str| {
+        format!(
+            "setweight(to_tsvector({config}, {name}), 'A')
+             || setweight(to_tsvector({config}, {topics}), 'B')
+             || setweight(to_tsvector({config}, {body}), 'C')"
+        )
+    };
+    format!(
+        "{simple} || case when d.language = 'simple' then ''::tsvector
+                          else {stemmed} end",
+        simple = weighted("'simple'::regconfig"),
+        stemmed = weighted("d.language::regconfig")
+    )
+}
+
+/// Recomputes the search vectors of `documents` from their current names, topics and text.
+async fn refresh_search(
+    connection: &mut PgConnection,
+    schema: &str,
+    documents: &[Uuid],
+) -> Result<(), ApplyError> {
+    if documents.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(&format!(
+        "update {schema}.documents d set search = {vector} where d.document_id = any($1)",
+        vector = search_vector(schema)
+    ))
+    .bind(documents)
+    .execute(connection)
+    .await?;
+    Ok(())
 }
 
 async fn apply_share(
@@ -1116,6 +1193,127 @@ pub mod queries {
         .fetch_optional(pool)
         .await?;
         Ok(row.map(|row| (row.owner, row.document)))
+    }
+
+    /// Marks the start and end of a match in a raw snippet (private-use characters, taken
+    /// out of the text first, so they cannot come from a document).
+    pub const HIT_START: char = '\u{E000}';
+    pub const HIT_END: char = '\u{E001}';
+
+    /// What a reader searches for, and where.
+    #[derive(Debug, Clone)]
+    pub struct SearchQuery {
+        pub reader: Uuid,
+        /// `websearch_to_tsquery` syntax: words, "a phrase", `or`, `-word`.
+        pub text: String,
+        /// The Postgres text config the words are also stemmed with (besides `simple`).
+        pub language: String,
+        pub kind: Option<String>,
+        pub topic: Option<Uuid>,
+        /// One of the reader's folders: documents in it or below it.
+        pub folder: Option<Uuid>,
+        pub created_from: Option<DateTime<Utc>>,
+        pub created_before: Option<DateTime<Utc>>,
+        pub snippets: bool,
+        pub limit: i64,
+        pub offset: i64,
+    }
+
+    /// One search result.
+    #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+    pub struct SearchHit {
+        pub owner: Uuid,
+        #[sqlx(flatten)]
+        pub document: DocumentRow,
+        /// Words around the matches, each match between [`HIT_START`] and [`HIT_END`];
+        /// plain text otherwise (escape it before showing it as HTML).
+        pub snippet: Option<String>,
+    }
+
+    /// The best-ranked confirmed documents the reader owns or that are shared with them,
+    /// matching `query`, best first (ranked inside the RUM index, so only the page is
+    /// ranked, not every match), and whether there are more.
+    pub async fn search(
+        pool: &PgPool,
+        query: &SearchQuery,
+    ) -> Result<(Vec<SearchHit>, bool), sqlx::Error> {
+        let schema = live_schema(DocumentsModel::NAME);
+        let tsquery =
+            "(websearch_to_tsquery('simple', $2) || websearch_to_tsquery($3::regconfig, $2))";
+        let snippet = if query.snippets {
+            format!(
+                "ts_headline(p.language::regconfig,
+                   translate(regexp_replace(p.name, '[-._/]+', ' ', 'g') || ' · ' || p.topic_names
+                             || ' · ' || coalesce(p.body, ''),
+                             '\u{E000}\u{E001}', ''),
+                   {tsquery},
+                   'StartSel=\u{E000}, StopSel=\u{E001}, MaxWords=24, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"')"
+            )
+        } else {
+            "null::text".to_owned()
+        };
+        let sql = format!(
+            "with recursive opened (folder_id) as (
+               select s.folder_id from {schema}.shares s
+                where s.grantee = $1 and s.folder_id is not null
+               union
+               select f.folder_id from {schema}.folders f join opened o on f.parent_id = o.folder_id
+             ),
+             shared (document_id) as (
+               select s.document_id from {schema}.shares s
+                where s.grantee = $1 and s.document_id is not null
+               union
+               select d.document_id from {schema}.documents d
+                 join opened o on d.folder_id = o.folder_id
+             ),
+             within (folder_id) as (
+               select folder_id from {schema}.folders where owner = $1 and folder_id = $6
+               union
+               select f.folder_id from {schema}.folders f join within w on f.parent_id = w.folder_id
+             ),
+             page as (
+               select d.owner, d.language, d.body, {columns}, false as duplicate,
+                      coalesce((select string_agg(t.name, ' ') from {schema}.document_topics dt
+                                  join {schema}.topics t on t.topic_id = dt.topic_id
+                                 where dt.document_id = d.document_id), '') as topic_names,
+                      d.search <=> {tsquery} as distance
+                 from {schema}.documents d
+                where d.search @@ {tsquery}
+                  and d.status = 'confirmed'
+                  and (d.owner = $1 or d.document_id in (select document_id from shared))
+                  and ($4::text is null or d.kind = $4)
+                  and ($5::uuid is null or exists (
+                        select 1 from {schema}.document_topics t
+                         where t.document_id = d.document_id and t.topic_id = $5))
+                  and ($6::uuid is null or d.folder_id in (select folder_id from within))
+                  and ($7::timestamptz is null or d.created_at >= $7)
+                  and ($8::timestamptz is null or d.created_at < $8)
+                order by d.search <=> {tsquery}, d.document_id
+                limit $9 offset $10
+             )
+             select p.owner, p.document_id, p.name, p.kind, p.status, p.size, p.created_at,
+                    p.confirmed_at, p.sha256, p.folder_id, p.topics, p.duplicate,
+                    {snippet} as snippet
+               from page p
+              order by p.distance, p.document_id",
+            columns = columns(&schema),
+        );
+        let mut hits: Vec<SearchHit> = sqlx::query_as(&sql)
+            .bind(query.reader)
+            .bind(&query.text)
+            .bind(&query.language)
+            .bind(&query.kind)
+            .bind(query.topic)
+            .bind(query.folder)
+            .bind(query.created_from)
+            .bind(query.created_before)
+            .bind(query.limit + 1)
+            .bind(query.offset)
+            .fetch_all(pool)
+            .await?;
+        let more = hits.len() as i64 > query.limit;
+        hits.truncate(usize::try_from(query.limit).unwrap_or(0));
+        Ok((hits, more))
     }
 
     /// A person's used bytes (0 before their first confirmed upload).

@@ -30,6 +30,7 @@ mod projections;
 mod relay;
 mod replay;
 mod resilience;
+mod search;
 mod second_factor;
 mod sharing;
 mod topics;

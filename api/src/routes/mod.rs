@@ -9,6 +9,7 @@ pub mod folders;
 pub mod handles;
 pub mod leaving;
 pub mod ops;
+pub mod search;
 pub mod second_factor;
 pub mod sessions;
 pub mod shares;
