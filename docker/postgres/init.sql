@@ -4,6 +4,3 @@
 create role docuvault_migrate login createrole password 'docuvault_migrate';
 create role docuvault_app login password 'docuvault_app';
 create database docuvault owner docuvault_migrate;
--- Search ranks with RUM (ORG-4); an extension that is not trusted needs a superuser once.
-\connect docuvault
-create extension if not exists rum;

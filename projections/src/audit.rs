@@ -1,14 +1,16 @@
 //! The `audit` read model (AUTH-8, ADM-3): one entry per security-relevant event —
 //! registrations, sign-ins and their failures and lockouts, session ends and token reuse,
-//! second-factor and password changes, and every admin action — with actor, target, type,
-//! time and ids. Details are picked field by field from each event: never a sealed value,
+//! second-factor and password changes, shares granted and revoked, and every admin
+//! action (system topics included) — with actor, target, type, time and ids. Details are picked field by field from each event: never a sealed value,
 //! a secret or content.
 
 use crate::{ApplyError, ReadModel};
 use domain::instance::invite::InviteEvent;
 use domain::instance::InstanceEvent;
 use domain::session::SessionEvent;
+use domain::share::{ShareEvent, ShareTarget};
 use domain::sign_in::SignInEvent;
+use domain::topic::{Namespace, TopicEvent, TopicName};
 use domain::user::UserEvent;
 use eventlog::StoredEvent;
 use futures::future::BoxFuture;
@@ -28,11 +30,13 @@ impl ReadModel for AuditModel {
     }
 
     fn aggregate_types(&self) -> &'static [&'static str] {
-        &["user", "session", "sign_in", "instance", "invite"]
+        &[
+            "user", "session", "sign_in", "instance", "invite", "topics", "shares",
+        ]
     }
 
     fn schema_version(&self) -> i32 {
-        2
+        3
     }
 
     fn tables_sql(&self, schema: &str) -> String {
@@ -83,6 +87,12 @@ impl ReadModel for AuditModel {
                     "sign_in" => sign_in_entry(event.decode().map_err(poison)?),
                     "instance" => instance_entry(event.decode().map_err(poison)?),
                     "invite" => invite_entry(event.decode().map_err(poison)?),
+                    "shares" => share_entry(event.decode().map_err(poison)?),
+                    // A person's own topics are their business; the system's are admins'.
+                    "topics" => match system_topic_entry(event.decode().map_err(poison)?) {
+                        Some(entry) => entry,
+                        None => continue,
+                    },
                     _ => continue,
                 };
                 rows.push(event, target, details);
@@ -158,6 +168,44 @@ fn invite_entry(event: InviteEvent) -> (Option<Uuid>, Value) {
         ),
         InviteEvent::InviteAccepted(e) => (Some(e.user_id), json!({"invite_id": e.invite_id})),
     }
+}
+
+/// Who was let in (or out), to what: ids only.
+fn share_entry(event: ShareEvent) -> (Option<Uuid>, Value) {
+    let target = |target: ShareTarget| match target {
+        ShareTarget::Document(id) => json!({"document_id": id}),
+        ShareTarget::Folder(id) => json!({"folder_id": id}),
+    };
+    match event {
+        ShareEvent::ShareGranted(e) => (
+            Some(e.grantee),
+            json!({"share_id": e.share_id, "owner": e.owner, "target": target(e.target), "permission": e.permission}),
+        ),
+        ShareEvent::ShareRevoked(e) => (
+            Some(e.grantee),
+            json!({"share_id": e.share_id, "owner": e.owner, "target": target(e.target)}),
+        ),
+    }
+}
+
+/// An admin's change to a system topic (its name is public); `None` for a person's own.
+fn system_topic_entry(event: TopicEvent) -> Option<(Option<Uuid>, Value)> {
+    let public = |name: &TopicName| match name {
+        TopicName::Public(text) => Some(text.clone()),
+        TopicName::Sealed(_) => None,
+    };
+    let (namespace, details) = match event {
+        TopicEvent::TopicCreated(e) => (
+            e.namespace,
+            json!({"topic_id": e.topic_id, "name": public(&e.name)}),
+        ),
+        TopicEvent::TopicRenamed(e) => (
+            e.namespace,
+            json!({"topic_id": e.topic_id, "name": public(&e.name)}),
+        ),
+        TopicEvent::TopicDeleted(e) => (e.namespace, json!({"topic_id": e.topic_id})),
+    };
+    (namespace == Namespace::System).then_some((None, details))
 }
 
 /// The id in an actor such as `user:<id>`.

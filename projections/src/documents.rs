@@ -76,6 +76,8 @@ impl ReadModel for DocumentsModel {
                -- Name (weight A), topic names (B) and body (C): see `search_vector`.
                search tsvector not null default ''
              );
+             -- Search chooses its plan by how common each word is: keep many of them.
+             alter table {schema}.documents alter column search set statistics 1000;
              create table {schema}.folders (
                folder_id uuid primary key,
                owner uuid not null,
@@ -159,7 +161,7 @@ impl ReadModel for DocumentsModel {
              create index documents_by_folder on {schema}.documents (owner, folder_id, created_at);
              create index folders_by_owner on {schema}.folders (owner, parent_id);
              create index folders_by_parent on {schema}.folders (parent_id);
-             create index documents_search on {schema}.documents using rum (search rum_tsvector_ops);
+             create index documents_search on {schema}.documents using gin (search);
              create index topics_by_owner on {schema}.topics (owner);
              create index document_topics_by_topic on {schema}.document_topics (topic_id, document_id);
              create index shares_by_owner on {schema}.shares (owner, granted_at);
@@ -683,8 +685,9 @@ async fn documents_with_topic(
 /// What search matches a document by: its name with `.`, `_`, `-` and `/` read as spaces
 /// (weight A, so a name match ranks first), its topics' names (B) and its extracted text
 /// (C), each as `simple` words and, for a document in another language, also as that
-/// language's stems.
-fn search_vector(schema: &str) -> String {
+/// language's stems. An expression over a `documents` row aliased `d` (public so the
+/// search benchmark seeds exactly these vectors).
+pub fn search_vector(schema: &str) -> String {
     let name = "regexp_replace(d.name, '[-._/]+', ' ', 'g')";
     let topics = format!(
         "coalesce((select string_agg(t.name, ' ') from {schema}.document_topics dt
@@ -1003,16 +1006,18 @@ pub mod queries {
         pub created_at: DateTime<Utc>,
     }
 
-    /// Every folder of `owner`, by name; the tree is built from the parent ids.
+    /// Every folder of `owner`, by name (case aside); the tree is built from the parent
+    /// ids. Sorted here: `lower()` on every row cost Postgres 13 ms at 5,000 folders.
     pub async fn folders(pool: &PgPool, owner: Uuid) -> Result<Vec<FolderRow>, sqlx::Error> {
         let schema = live_schema(DocumentsModel::NAME);
-        sqlx::query_as(&format!(
-            "select folder_id, parent_id, name, created_at from {schema}.folders
-              where owner = $1 order by lower(name), folder_id"
+        let mut rows: Vec<FolderRow> = sqlx::query_as(&format!(
+            "select folder_id, parent_id, name, created_at from {schema}.folders where owner = $1"
         ))
         .bind(owner)
         .fetch_all(pool)
-        .await
+        .await?;
+        rows.sort_by_cached_key(|row| (row.name.to_lowercase(), row.folder_id));
+        Ok(rows)
     }
 
     /// `owner`'s documents filed in folder `folder_id` or any folder below it, with the
@@ -1230,17 +1235,23 @@ pub mod queries {
         pub snippet: Option<String>,
     }
 
-    /// The best-ranked confirmed documents the reader owns or that are shared with them,
-    /// matching `query`, best first (ranked inside the RUM index, so only the page is
-    /// ranked, not every match), and whether there are more.
-    pub async fn search(
-        pool: &PgPool,
-        query: &SearchQuery,
-    ) -> Result<(Vec<SearchHit>, bool), sqlx::Error> {
-        let schema = live_schema(DocumentsModel::NAME);
+    /// How many of the newest matches (of the reader's own, and of those shared with them)
+    /// are ranked at least: enough for the page asked for.
+    pub const SEARCH_CANDIDATES: i64 = 200;
+
+    /// The SQL `search` runs, with parameters $1 reader, $2 text, $3 language, $4 kind,
+    /// $5 topic, $6 folder, $7 from, $8 before, $9 limit, $10 offset, $11 candidates
+    /// (public so the benchmark can run the very same statement in psql).
+    ///
+    /// Ranking every match is what makes common words slow (`ts_rank` reads each match's
+    /// whole vector), so only the newest `$11` matches are ranked. Postgres picks the way
+    /// to find them from its statistics of each word: for a rare word the GIN index (all
+    /// of its few matches), for a common one the date index backwards, stopping at the
+    /// `$11`th match. Below `$11` matches the ranking is exact.
+    pub fn search_sql(schema: &str, snippets: bool) -> String {
         let tsquery =
             "(websearch_to_tsquery('simple', $2) || websearch_to_tsquery($3::regconfig, $2))";
-        let snippet = if query.snippets {
+        let snippet = if snippets {
             format!(
                 "ts_headline(p.language::regconfig,
                    translate(regexp_replace(p.name, '[-._/]+', ' ', 'g') || ' · ' || p.topic_names
@@ -1252,7 +1263,7 @@ pub mod queries {
         } else {
             "null::text".to_owned()
         };
-        let sql = format!(
+        format!(
             "with recursive opened (folder_id) as (
                select s.folder_id from {schema}.shares s
                 where s.grantee = $1 and s.folder_id is not null
@@ -1271,33 +1282,55 @@ pub mod queries {
                union
                select f.folder_id from {schema}.folders f join within w on f.parent_id = w.folder_id
              ),
+             candidates (document_id) as (
+               (select d.document_id from {schema}.documents d
+                 where d.owner = $1 and {matching}
+                 order by d.created_at desc limit $11)
+               union
+               (select d.document_id from {schema}.documents d
+                 where d.document_id in (select document_id from shared) and {matching}
+                 order by d.created_at desc limit $11)
+             ),
              page as (
                select d.owner, d.language, d.body, {columns}, false as duplicate,
                       coalesce((select string_agg(t.name, ' ') from {schema}.document_topics dt
                                   join {schema}.topics t on t.topic_id = dt.topic_id
                                  where dt.document_id = d.document_id), '') as topic_names,
-                      d.search <=> {tsquery} as distance
+                      ts_rank(d.search, {tsquery}) as rank
                  from {schema}.documents d
-                where d.search @@ {tsquery}
-                  and d.status = 'confirmed'
-                  and (d.owner = $1 or d.document_id in (select document_id from shared))
-                  and ($4::text is null or d.kind = $4)
-                  and ($5::uuid is null or exists (
-                        select 1 from {schema}.document_topics t
-                         where t.document_id = d.document_id and t.topic_id = $5))
-                  and ($6::uuid is null or d.folder_id in (select folder_id from within))
-                  and ($7::timestamptz is null or d.created_at >= $7)
-                  and ($8::timestamptz is null or d.created_at < $8)
-                order by d.search <=> {tsquery}, d.document_id
+                 join candidates c on c.document_id = d.document_id
+                order by rank desc, d.created_at desc, d.document_id
                 limit $9 offset $10
              )
              select p.owner, p.document_id, p.name, p.kind, p.status, p.size, p.created_at,
                     p.confirmed_at, p.sha256, p.folder_id, p.topics, p.duplicate,
                     {snippet} as snippet
                from page p
-              order by p.distance, p.document_id",
-            columns = columns(&schema),
-        );
+              order by p.rank desc, p.created_at desc, p.document_id",
+            matching = format!(
+                "d.search @@ {tsquery}
+                  and d.status = 'confirmed'
+                  and ($4::text is null or d.kind = $4)
+                  and ($5::uuid is null or exists (
+                        select 1 from {schema}.document_topics t
+                         where t.document_id = d.document_id and t.topic_id = $5))
+                  and ($6::uuid is null or d.folder_id in (select folder_id from within))
+                  and ($7::timestamptz is null or d.created_at >= $7)
+                  and ($8::timestamptz is null or d.created_at < $8)"
+            ),
+            columns = columns(schema),
+        )
+    }
+
+    /// The best-ranked confirmed documents the reader owns or that are shared with them,
+    /// matching `query`, best first (among the newest [`SEARCH_CANDIDATES`] matches, or
+    /// as many as the page needs), and whether there are more. Sent unprepared, so each
+    /// query is planned for its own words (a generic plan would use one way for all).
+    pub async fn search(
+        pool: &PgPool,
+        query: &SearchQuery,
+    ) -> Result<(Vec<SearchHit>, bool), sqlx::Error> {
+        let sql = search_sql(&live_schema(DocumentsModel::NAME), query.snippets);
         let mut hits: Vec<SearchHit> = sqlx::query_as(&sql)
             .bind(query.reader)
             .bind(&query.text)
@@ -1309,6 +1342,8 @@ pub mod queries {
             .bind(query.created_before)
             .bind(query.limit + 1)
             .bind(query.offset)
+            .bind(SEARCH_CANDIDATES.max(query.offset + query.limit + 1))
+            .persistent(false)
             .fetch_all(pool)
             .await?;
         let more = hits.len() as i64 > query.limit;

@@ -246,6 +246,20 @@ async fn a_grantee_reads_what_is_shared_and_nothing_more_until_it_is_revoked() {
     assert_eq!(back.status(), StatusCode::OK);
     assert_eq!(content(&cat, &report).await.0, StatusCode::OK);
 
+    // Each share is in the audit log, with ids and no names.
+    env.eventually("the shares are audited", || async {
+        let page = root.json("/api/admin/audit?type=ShareGranted").await;
+        page["entries"].as_array().unwrap().len() == 2
+    })
+    .await;
+    let page = root.json("/api/admin/audit?type=ShareGranted").await;
+    assert!(page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|entry| entry["details"]["target"]["document_id"] == plan.as_str()));
+    assert!(!page.to_string().contains("plan.txt") && !page.to_string().contains("Projects"));
+
     // The shares and what each grantee sees survive a rebuild of the model.
     let before = (
         ann.json("/api/shares").await,

@@ -274,6 +274,31 @@ async fn admins_keep_system_topics_people_their_own_and_documents_carry_both() {
         StatusCode::NOT_FOUND
     );
 
+    // Every admin change to a system topic is audited; a person's own topics are not
+    // (their names are theirs).
+    env.eventually("the system topic changes are audited", || async {
+        let page = root.json("/api/admin/audit?limit=200").await;
+        let mut types: Vec<String> = page["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|entry| entry["aggregate_type"] == "topics")
+            .map(|entry| entry["event_type"].as_str().unwrap().to_owned())
+            .collect();
+        types.sort();
+        types
+            == [
+                "TopicCreated",
+                "TopicCreated",
+                "TopicDeleted",
+                "TopicRenamed",
+            ]
+    })
+    .await;
+    let page = root.json("/api/admin/audit?type=TopicRenamed").await;
+    assert_eq!(page["entries"][0]["details"]["name"], "Wellbeing");
+    assert!(!page.to_string().contains("Tax returns"));
+
     // The topics and which documents have them survive a rebuild of the model.
     let before = (
         topics(&ann).await,
