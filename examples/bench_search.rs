@@ -81,7 +81,7 @@ fn word(rank: usize) -> String {
     }
     // Keep every word at least two syllables, so none is a stop word of `simple`.
     if rank < SYLLABLES.len() {
-        out.push_str("x");
+        out.push('x');
     }
     out
 }

@@ -6,6 +6,9 @@ import AccountView from './views/AccountView.vue'
 import DocumentsView from './views/DocumentsView.vue'
 import AdminUsersView from './views/AdminUsersView.vue'
 import AdminAuditView from './views/AdminAuditView.vue'
+import AdminTopicsView from './views/AdminTopicsView.vue'
+import SharedView from './views/SharedView.vue'
+import SearchView from './views/SearchView.vue'
 import VerifyEmailView from './views/VerifyEmailView.vue'
 import ForgotPasswordView from './views/ForgotPasswordView.vue'
 import ResetPasswordView from './views/ResetPasswordView.vue'
@@ -55,6 +58,18 @@ export const router = createRouter({
       meta: { title: 'Your documents', requiresAuth: true },
     },
     {
+      path: '/shared',
+      name: 'shared',
+      component: SharedView,
+      meta: { title: 'Shared with me', requiresAuth: true },
+    },
+    {
+      path: '/search',
+      name: 'search',
+      component: SearchView,
+      meta: { title: 'Search', requiresAuth: true },
+    },
+    {
       path: '/account',
       name: 'account',
       component: AccountView,
@@ -65,6 +80,12 @@ export const router = createRouter({
       name: 'admin-users',
       component: AdminUsersView,
       meta: { title: 'Users', requiresAuth: true, requiresAdmin: true },
+    },
+    {
+      path: '/admin/topics',
+      name: 'admin-topics',
+      component: AdminTopicsView,
+      meta: { title: 'System topics', requiresAuth: true, requiresAdmin: true },
     },
     {
       path: '/admin/audit',

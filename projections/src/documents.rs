@@ -159,6 +159,7 @@ impl ReadModel for DocumentsModel {
              create index documents_pending on {schema}.documents (expires_at) where status = 'pending';
              create index documents_by_key on {schema}.documents (storage_key);
              create index documents_by_folder on {schema}.documents (owner, folder_id, created_at);
+             create index documents_in_folder on {schema}.documents (folder_id) where folder_id is not null;
              create index folders_by_owner on {schema}.folders (owner, parent_id);
              create index folders_by_parent on {schema}.folders (parent_id);
              create index documents_search on {schema}.documents using gin (search);
@@ -1163,8 +1164,10 @@ pub mod queries {
                select s.document_id, null::text from {schema}.shares s
                 where s.grantee = $1 and s.document_id is not null
                union all
-               select d.document_id, o.shared_name from {schema}.documents d
-                 join opened o on d.folder_id = o.folder_id
+               -- Driven by the opened folders (usually none), never by the documents.
+               select d.document_id, o.shared_name from opened o
+                 cross join lateral (select document_id from {schema}.documents
+                                      where folder_id = o.folder_id) d
              )
              select distinct on (d.created_at, d.document_id)
                     d.owner, r.via_folder, {columns}, false as duplicate
@@ -1274,8 +1277,9 @@ pub mod queries {
                select s.document_id from {schema}.shares s
                 where s.grantee = $1 and s.document_id is not null
                union
-               select d.document_id from {schema}.documents d
-                 join opened o on d.folder_id = o.folder_id
+               select d.document_id from opened o
+                 cross join lateral (select document_id from {schema}.documents
+                                      where folder_id = o.folder_id) d
              ),
              within (folder_id) as (
                select folder_id from {schema}.folders where owner = $1 and folder_id = $6
@@ -1287,8 +1291,11 @@ pub mod queries {
                  where d.owner = $1 and {matching}
                  order by d.created_at desc limit $11)
                union
-               (select d.document_id from {schema}.documents d
-                 where d.document_id in (select document_id from shared) and {matching}
+               -- Driven by the (few) shared ids, never by the matches.
+               (select d.document_id from shared s
+                  cross join lateral (
+                    select d.document_id, d.created_at from {schema}.documents d
+                     where d.document_id = s.document_id and {matching}) d
                  order by d.created_at desc limit $11)
              ),
              page as (

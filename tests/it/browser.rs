@@ -1,7 +1,8 @@
 //! The SPA in a real headless Chromium (Debian's), driven by playwright-core, against the
 //! whole running system: a person registers through the page; a person signs in, stays
 //! signed in across a reload, enrols two-step sign-in, signs in with a code and with
-//! recovery codes, signs out, and signs out everywhere.
+//! recovery codes, signs out, and signs out everywhere; a person files, tags, shares and
+//! finds documents, and a friend reads what was shared until it is revoked.
 
 use crate::support::{register_as, TestEnv};
 use domain::user::Role;
@@ -11,6 +12,17 @@ use std::process::Command;
 
 /// Runs one `frontend/e2e/<script>` against `url` and asserts it passed.
 async fn run_e2e(env: &TestEnv, script: &str, url: &str, handle: &str) {
+    run_e2e_with(env, script, url, handle, &[]).await;
+}
+
+/// Runs one `frontend/e2e/<script>` with more environment variables (`extra`).
+async fn run_e2e_with(
+    env: &TestEnv,
+    script: &str,
+    url: &str,
+    handle: &str,
+    extra: &[(&str, &str)],
+) {
     let frontend = Path::new(env!("CARGO_MANIFEST_DIR")).join("frontend");
     assert!(
         frontend.join("dist/index.html").exists(),
@@ -30,6 +42,10 @@ async fn run_e2e(env: &TestEnv, script: &str, url: &str, handle: &str) {
         let (script, handle, url) = (format!("e2e/{script}"), handle.to_owned(), url.to_owned());
         let outbox = env.settings.mail_outbox_dir.clone();
         let password = crate::support::auth::PASSWORD;
+        let extra: Vec<(String, String)> = extra
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
         move || {
             Command::new("node")
                 .args(["--test", &script])
@@ -39,6 +55,7 @@ async fn run_e2e(env: &TestEnv, script: &str, url: &str, handle: &str) {
                 .env("E2E_PASSWORD", password)
                 .env("E2E_OUTBOX", outbox)
                 .env("CHROMIUM_PATH", chromium)
+                .envs(extra)
                 .output()
                 .unwrap()
         }
@@ -199,5 +216,49 @@ async fn a_person_uploads_previews_renames_and_deletes_documents_in_the_browser(
     ] {
         assert!(kinds.iter().any(|k| k == kind), "no {kind} in {kinds:?}");
     }
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn a_person_files_tags_shares_and_finds_documents_and_a_friend_reads_them_until_revoked() {
+    let env = TestEnv::new().await;
+    let handle = format!("org_{}", &env.database[7..15]);
+    let friend = format!("{handle}_friend");
+    env.register(&handle).await;
+    let (_, token) = env.register(&friend).await;
+    let (running, url) = env.start_all().await;
+    env.users_reach(token).await;
+    run_e2e_with(
+        &env,
+        "organise.e2e.mjs",
+        &url,
+        &handle,
+        &[("E2E_FRIEND", friend.as_str())],
+    )
+    .await;
+
+    // What the pages did went through every layer to the event store.
+    let kinds: Vec<String> = sqlx::query_scalar("select event_type from events order by position")
+        .fetch_all(&env.pool)
+        .await
+        .unwrap();
+    for kind in [
+        "FolderCreated",
+        "FolderMoved",
+        "DocumentFiled",
+        "TopicCreated",
+        "DocumentTopicsSet",
+        "ShareGranted",
+        "ShareRevoked",
+    ] {
+        assert!(kinds.iter().any(|k| k == kind), "no {kind} in {kinds:?}");
+    }
+    // Three folders; two documents filed (one dragged, one through the menu); one share,
+    // granted once (the refused handles granted nothing) and revoked.
+    let count = |kind: &'static str| kinds.iter().filter(|k| k.as_str() == kind).count();
+    assert_eq!(count("FolderCreated"), 3);
+    assert_eq!(count("DocumentFiled"), 2);
+    assert_eq!(count("ShareGranted"), 1);
+    assert_eq!(count("ShareRevoked"), 1);
     running.stop().await;
 }

@@ -27,6 +27,8 @@ function doc(name: string, kind: DocumentKind): VaultDocument {
     confirmed_at: '2025-01-02T03:04:05Z',
     sha256: null,
     duplicate: false,
+    folder_id: null,
+    topics: [],
   }
 }
 

@@ -18,6 +18,8 @@ function doc(id: string): VaultDocument {
     confirmed_at: '2025-01-02T03:04:05Z',
     sha256: null,
     duplicate: false,
+    folder_id: null,
+    topics: [],
   }
 }
 
@@ -40,7 +42,16 @@ describe('useDocumentList', () => {
 
     await list.load()
 
-    expect(lastQuery()).toEqual({ sort: 'date', order: 'desc', kind: null, status: null, limit: 2, cursor: null })
+    expect(lastQuery()).toEqual({
+      sort: 'date',
+      order: 'desc',
+      kind: null,
+      status: null,
+      folder: null,
+      topic: null,
+      limit: 2,
+      cursor: null,
+    })
     expect(list.items.value.map((item) => item.id)).toEqual(['a', 'b'])
     expect(list.total.value).toBe(2)
     expect(list.loaded.value).toBe(true)
@@ -105,6 +116,22 @@ describe('useDocumentList', () => {
 
     expect(lastQuery()).toMatchObject({ kind: 'markdown', status: 'pending', cursor: null })
     expect(list.pageNumber.value).toBe(1)
+    expect(list.filtered.value).toBe(true)
+  })
+
+  it('lists one folder, the top or one topic; a topic narrows the list, a folder does not', async () => {
+    api.listDocuments.mockResolvedValue(page([], null, 0))
+    const list = useDocumentList()
+
+    list.folder.value = 'f-1'
+    await list.firstPage()
+    expect(lastQuery()).toMatchObject({ folder: 'f-1', topic: null })
+    expect(list.filtered.value).toBe(false)
+
+    list.folder.value = 'top'
+    list.topic.value = 't-1'
+    await list.firstPage()
+    expect(lastQuery()).toMatchObject({ folder: 'top', topic: 't-1' })
     expect(list.filtered.value).toBe(true)
   })
 

@@ -22,6 +22,10 @@ export function useDocumentList(pageSize = PAGE_SIZE) {
   const order = ref<SortOrder>('desc')
   const kind = ref<DocumentKind | ''>('')
   const status = ref<DocumentStatus | ''>('')
+  /** A folder's id, `top`, or null for every folder. */
+  const folder = ref<string | null>(null)
+  /** A topic's id, or null for any topic. */
+  const topic = ref<string | null>(null)
   const items = ref<VaultDocument[]>([])
   const total = ref(0)
   const nextCursor = ref<string | null>(null)
@@ -35,7 +39,8 @@ export function useDocumentList(pageSize = PAGE_SIZE) {
   const pageNumber = computed(() => cursors.value.length)
   const hasPrevious = computed(() => cursors.value.length > 1)
   const hasNext = computed(() => nextCursor.value !== null)
-  const filtered = computed(() => kind.value !== '' || status.value !== '')
+  /** Whether the kind, status or topic filter narrows the list (a folder is a place, not a filter). */
+  const filtered = computed(() => kind.value !== '' || status.value !== '' || topic.value !== null)
 
   /** Loads the page on top of the stack; throws the ApiError when the server refuses. */
   async function load(): Promise<void> {
@@ -47,6 +52,8 @@ export function useDocumentList(pageSize = PAGE_SIZE) {
         order: order.value,
         kind: kind.value || null,
         status: status.value || null,
+        folder: folder.value,
+        topic: topic.value,
         limit: pageSize,
         cursor: cursors.value[cursors.value.length - 1] ?? null,
       })
@@ -118,6 +125,8 @@ export function useDocumentList(pageSize = PAGE_SIZE) {
     order,
     kind,
     status,
+    folder,
+    topic,
     items,
     total,
     nextCursor,

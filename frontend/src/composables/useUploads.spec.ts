@@ -25,6 +25,8 @@ function doc(id: string, name: string): VaultDocument {
     confirmed_at: null,
     sha256: null,
     duplicate: false,
+    folder_id: null,
+    topics: [],
   }
 }
 

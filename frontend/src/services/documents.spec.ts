@@ -24,6 +24,8 @@ const DOC = {
   confirmed_at: '2025-01-02T03:04:06Z',
   sha256: null,
   duplicate: false,
+  folder_id: null,
+  topics: [],
 }
 
 function header(init: RequestInit | undefined, name: string): string | undefined {

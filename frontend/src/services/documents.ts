@@ -26,6 +26,10 @@ export interface VaultDocument {
   sha256: string | null
   /** Another of this person's confirmed documents has the same content. */
   duplicate: boolean
+  /** The folder it is in; null: at the top. */
+  folder_id: string | null
+  /** Its topics' ids (names from GET /api/topics). */
+  topics: string[]
 }
 
 export interface DocumentPage {
@@ -71,6 +75,10 @@ export interface ListQuery {
   status?: DocumentStatus | null
   limit?: number
   cursor?: string | null
+  /** A folder's id (documents directly in it), `top` (in none), or null for every folder. */
+  folder?: string | null
+  /** A topic's id: only documents with it. */
+  topic?: string | null
 }
 
 /** The list's query string; empty filters are left out, so the server's defaults apply. */
@@ -78,6 +86,8 @@ export function listQuery(query: ListQuery): string {
   const params = new URLSearchParams({ sort: query.sort, order: query.order })
   if (query.kind) params.set('kind', query.kind)
   if (query.status) params.set('status', query.status)
+  if (query.folder) params.set('folder', query.folder)
+  if (query.topic) params.set('topic', query.topic)
   if (query.limit !== undefined) params.set('limit', String(query.limit))
   if (query.cursor) params.set('cursor', query.cursor)
   return params.toString()
@@ -111,6 +121,11 @@ export function renameDocument(id: string, name: string): Promise<VaultDocument>
 
 export function deleteDocument(id: string): Promise<void> {
   return authorized<void>('DELETE', documentPath(id))
+}
+
+/** Files a document in one of this person's folders, or at the top (`null`). */
+export function moveDocument(id: string, folderId: string | null): Promise<VaultDocument> {
+  return authorized<VaultDocument>('POST', documentPath(id, '/move'), { folder_id: folderId })
 }
 
 /** A short-lived link that downloads without a header, so the browser can follow it. */

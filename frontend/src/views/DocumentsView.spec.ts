@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises, mount, type VueWrapper } from '@vue/test-utils'
 import type { DocumentKind, VaultDocument } from '../services/documents'
+import type { Folder } from '../services/folders'
+import type { Topic } from '../services/topics'
+import { DOCUMENT_TYPE, endDrag } from '../utils/dragMove'
 import { jsonResponse, mockXhr } from '../test-utils'
 
 const push = vi.fn()
@@ -26,6 +29,8 @@ interface Call {
 /** An in-memory stand-in for the documents API (docs/api/documents.md). */
 class FakeApi {
   docs: VaultDocument[] = []
+  folders: Folder[] = []
+  topics: Topic[] = []
   contents = new Map<string, string>()
   usage = { used_bytes: 12_300_000, quota_bytes: 100_000_000, max_file_bytes: 25_000_000 }
   /** Answers for POST /api/documents by file name, instead of creating the document. */
@@ -44,10 +49,24 @@ class FakeApi {
       confirmed_at: null,
       sha256: null,
       duplicate: false,
+      folder_id: null,
+      topics: [],
       ...extra,
     }
     this.docs.push(document)
     return document
+  }
+
+  folder(id: string, name: string, parent: string | null = null): Folder {
+    const folder = { id, name, parent_id: parent, created_at: '2025-01-01T00:00:00Z' }
+    this.folders.push(folder)
+    return folder
+  }
+
+  topic(id: string, name: string, system = false): Topic {
+    const topic = { id, name, system, documents: 0, created_at: '2025-01-01T00:00:00Z' }
+    this.topics.push(topic)
+    return topic
   }
 
   lists(): URLSearchParams[] {
@@ -69,6 +88,11 @@ class FakeApi {
     const matching = this.docs
       .filter((item) => !params.get('kind') || item.kind === params.get('kind'))
       .filter((item) => !params.get('status') || item.status === params.get('status'))
+      .filter((item) => {
+        const folder = params.get('folder')
+        return !folder || (folder === 'top' ? item.folder_id === null : item.folder_id === folder)
+      })
+      .filter((item) => !params.get('topic') || item.topics.includes(params.get('topic')!))
       .sort((a, b) => (key(a) < key(b) ? -direction : key(a) > key(b) ? direction : 0))
     const offset = Number(params.get('cursor')?.replace('after-', '') ?? 0)
     const limit = Number(params.get('limit') ?? 50)
@@ -88,6 +112,8 @@ class FakeApi {
 
     if (path === '/api/auth/refresh') return jsonResponse(200, TOKENS)
     if (path === '/api/documents/usage') return jsonResponse(200, this.usage)
+    if (path === '/api/folders' && method === 'GET') return jsonResponse(200, { items: this.folders })
+    if (path === '/api/topics' && method === 'GET') return jsonResponse(200, { items: this.topics })
     if (path === '/api/documents' && method === 'GET') return this.list(new URLSearchParams(query))
     if (path === '/api/documents' && method === 'POST') {
       const { name, size, content_type: type } = body as { name: string; size: number; content_type: string }
@@ -127,6 +153,18 @@ class FakeApi {
       this.docs = this.docs.filter((item) => item !== document)
       this.usage.used_bytes -= document.size
       return this.written(204)
+    }
+    if (rest === '/move' && method === 'POST') {
+      const target = (body as { folder_id: string | null }).folder_id
+      if (target !== null && !this.folders.some((folder) => folder.id === target)) {
+        return jsonResponse(404, { code: 'not_found', message: 'Nothing here.' })
+      }
+      document.folder_id = target
+      return this.written(200, document)
+    }
+    if (rest === '/topics' && method === 'PUT') {
+      document.topics = (body as { topics: string[] }).topics
+      return this.written(200, document)
     }
     if (rest === '/content') return new Response(this.contents.get(document.id) ?? '', { status: 200 })
     if (rest === '/download-link') {
@@ -470,6 +508,183 @@ describe('DocumentsView', () => {
 
     expect(api.calls.at(-1)).toMatchObject({ method: 'POST', url: '/api/documents/d1/download-link' })
     expect(navigation.assignLocation).toHaveBeenCalledWith('/api/downloads/tok-1')
+  })
+
+  it('shows the folder tree, and lists one folder or the top level when chosen', async () => {
+    api.folder('f1', 'Projects')
+    api.folder('f2', '2026', 'f1')
+    api.add('loose.txt', 'text')
+    api.add('plan.txt', 'text', { folder_id: 'f2' })
+    const view = await mountView()
+    expect(view.get('[data-testid="list-title"]').text()).toBe('All documents')
+    expect(rowNames(view).sort()).toEqual(['loose.txt', 'plan.txt'])
+    // Every document's place is shown when all are listed.
+    const plan = view.findAll('[data-testid="document-row"]').find((row) => row.text().includes('plan.txt'))!
+    expect(plan.get('[data-testid="document-folder"]').text()).toBe('in Projects / 2026')
+    expect(view.findAll('[data-testid="folder-item"]').map((item) => item.text())).toEqual(['Projects'])
+
+    await button(view, 'Expand Projects').trigger('click')
+    expect(view.findAll('[data-testid="folder-item"]').map((item) => item.text())).toEqual(['Projects', '2026'])
+    await view.get('[data-folder-name="2026"]').trigger('click')
+    await flushPromises()
+
+    expect(api.lists().at(-1)!.get('folder')).toBe('f2')
+    expect(view.get('[data-testid="list-title"]').text()).toBe('Projects / 2026')
+    expect(rowNames(view)).toEqual(['plan.txt'])
+    expect(view.get('[data-folder-name="2026"]').attributes('aria-current')).toBe('true')
+
+    await view.get('[data-testid="folder-top"]').trigger('click')
+    await flushPromises()
+    expect(api.lists().at(-1)!.get('folder')).toBe('top')
+    expect(rowNames(view)).toEqual(['loose.txt'])
+
+    api.docs = api.docs.filter((item) => item.folder_id !== null)
+    await view.get('[data-testid="folder-top"]').trigger('click')
+    await flushPromises()
+    expect(view.get('[data-testid="empty"]').text()).toContain('No documents at the top level')
+  })
+
+  it('moves a document with the "Move to…" menu, and says where to', async () => {
+    api.folder('f1', 'Projects')
+    api.folder('f2', '2026', 'f1')
+    api.add('plan.txt', 'text')
+    const view = await mountView()
+
+    const menu = view.get<HTMLSelectElement>('select[aria-label="Move plan.txt to a folder"]')
+    expect(menu.findAll('option').map((option) => option.text())).toEqual([
+      'Move to…',
+      'Top level',
+      'Projects',
+      'Projects / 2026',
+    ])
+    // It is at the top already.
+    expect(menu.get('option[value="top"]').attributes('disabled')).toBeDefined()
+    await menu.setValue('f2')
+    await flushPromises()
+
+    const move = api.calls.find((call) => call.url === '/api/documents/d1/move')!
+    expect(move).toMatchObject({ method: 'POST', body: { folder_id: 'f2' } })
+    expect(view.get('[data-testid="status"]').text()).toBe('Moved plan.txt to ‘Projects / 2026’.')
+    expect(menu.element.value).toBe('')
+    expect(view.get('[data-testid="document-folder"]').text()).toBe('in Projects / 2026')
+  })
+
+  it('moves a document dropped on a folder or on the top level', async () => {
+    api.folder('f1', 'Projects')
+    const doc = api.add('plan.txt', 'text')
+    const view = await mountView()
+    const data = new Map<string, string>()
+    const dataTransfer = {
+      get types() {
+        return [...data.keys()]
+      },
+      setData: (type: string, value: string) => void data.set(type, value),
+      getData: (type: string) => data.get(type) ?? '',
+      effectAllowed: 'all',
+      dropEffect: 'none',
+    }
+
+    const row = view.get('[data-testid="document-row"]')
+    expect(row.attributes('draggable')).toBe('true')
+    await row.trigger('dragstart', { dataTransfer })
+    expect(data.get(DOCUMENT_TYPE)).toBe(doc.id)
+    const target = view.get('[data-folder-name="Projects"]')
+    await target.trigger('dragover', { dataTransfer })
+    expect(target.classes()).toContain('drop-target')
+    await target.trigger('drop', { dataTransfer })
+    await flushPromises()
+
+    expect(api.calls.filter((call) => call.url.endsWith('/move')).map((call) => call.body)).toEqual([
+      { folder_id: 'f1' },
+    ])
+    expect(view.get('[data-testid="status"]').text()).toBe('Moved plan.txt to ‘Projects’.')
+
+    await row.trigger('dragstart', { dataTransfer })
+    await view.get('[data-testid="folder-top"]').trigger('drop', { dataTransfer })
+    await flushPromises()
+    expect(api.calls.filter((call) => call.url.endsWith('/move')).at(-1)!.body).toEqual({ folder_id: null })
+    endDrag()
+  })
+
+  it('shows a move refused for a folder that is gone next to the document', async () => {
+    api.folder('f1', 'Projects')
+    api.add('plan.txt', 'text')
+    const view = await mountView()
+    api.folders = []
+
+    await view.get('select[aria-label="Move plan.txt to a folder"]').setValue('f1')
+    await flushPromises()
+
+    const row = view.get('[data-testid="document-row"]')
+    expect(row.get('[role="alert"]').text()).toBe('That folder is gone: it may have been deleted meanwhile.')
+  })
+
+  it('shows topics as chips, system ones marked, and filters the list by a topic', async () => {
+    api.topic('t1', 'Finance', true)
+    api.topic('t2', 'Taxes')
+    api.add('a.pdf', 'pdf', { topics: ['t2', 't1'] })
+    api.add('b.pdf', 'pdf')
+    const view = await mountView()
+
+    const chips = view.findAll('[data-testid="document-row"]').find((row) => row.text().includes('a.pdf'))!
+      .findAll('[data-testid="topic-chip"]')
+    expect(chips.map((chip) => chip.text())).toEqual(['Finance (system topic)', 'Taxes'])
+    expect(chips[0]!.classes()).toContain('system')
+    expect(chips[1]!.classes()).not.toContain('system')
+
+    await view.get('#filter-topic').setValue('t2')
+    await flushPromises()
+    expect(api.lists().at(-1)!.get('topic')).toBe('t2')
+    expect(rowNames(view)).toEqual(['a.pdf'])
+    expect(view.get('[data-testid="total"]').text()).toBe('1 document match')
+  })
+
+  it('edits a document’s topics and saves the whole set', async () => {
+    api.topic('t1', 'Finance', true)
+    api.topic('t2', 'Taxes')
+    api.add('a.pdf', 'pdf', { topics: ['t2'] })
+    const view = await mountView()
+
+    await button(view, 'Topics of a.pdf').trigger('click')
+    await flushPromises()
+    const dialog = view.get('[role="dialog"]')
+    expect(dialog.text()).toContain('Topics of ‘a.pdf’')
+    await dialog.get('#topic-add').setValue('t1')
+    await button(view, 'Remove topic Taxes').trigger('click')
+    await button(view, 'Save topics').trigger('click')
+    await flushPromises()
+
+    const put = api.calls.find((call) => call.method === 'PUT')!
+    expect(put).toMatchObject({ url: '/api/documents/d1/topics', body: { topics: ['t1'] } })
+    expect(view.find('[role="dialog"]').exists()).toBe(false)
+    expect(view.get('[data-testid="status"]').text()).toBe('Saved the topics of a.pdf.')
+    expect(view.findAll('[data-testid="topic-chip"]').map((chip) => chip.text())).toEqual(['Finance (system topic)'])
+  })
+
+  it('puts a file uploaded while a folder is open into that folder', async () => {
+    const xhr = mockXhr()
+    api.folder('f1', 'Projects')
+    const view = await mountView()
+    await view.get('[data-folder-name="Projects"]').trigger('click')
+    await flushPromises()
+
+    await chooseFiles(view, [new File(['hello'], 'hello.txt', { type: 'text/plain' })])
+    await flushPromises()
+    xhr.sent[0]!.respond(200)
+    await flushPromises()
+
+    expect(api.calls.find((call) => call.url.endsWith('/move'))?.body).toEqual({ folder_id: 'f1' })
+    expect(rowNames(view)).toEqual(['hello.txt'])
+    expect(view.get('[data-testid="status"]').text()).toBe('hello.txt uploaded to ‘Projects’.')
+  })
+
+  it('leads the quick search to the search page', async () => {
+    const view = await mountView()
+
+    await view.get('#documents-search').setValue('  tax return ')
+    await view.get('form[role="search"]').trigger('submit')
+
+    expect(push).toHaveBeenCalledWith({ path: '/search', query: { q: 'tax return' } })
   })
 
   it('sends people whose session ended to sign in, and back here after', async () => {
