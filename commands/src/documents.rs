@@ -668,7 +668,7 @@ impl Documents {
     }
 
     /// Runs a command, again after a lost race, up to the policy's attempts.
-    async fn retrying<A>(
+    pub(crate) async fn retrying<A>(
         &self,
         aggregate_id: &str,
         command: impl Fn() -> A::Command,

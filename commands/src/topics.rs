@@ -164,8 +164,9 @@ impl Topics {
             return Err(TopicsError::NotFound);
         }
         let at = self.clock.now();
-        self.store
-            .execute_retrying::<Document>(
+        Ok(self
+            .documents
+            .retrying::<Document>(
                 &document_id.to_string(),
                 || DocumentCommand::SetTopics {
                     by: owner,
@@ -173,10 +174,8 @@ impl Topics {
                     at,
                 },
                 meta,
-                self.documents.policy().conflict_attempts,
             )
-            .await
-            .map_err(|error| TopicsError::Documents(error.into()))
+            .await?)
     }
 
     /// The name as this namespace keeps it, and the key it is compared by.

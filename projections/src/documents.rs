@@ -689,12 +689,8 @@ async fn documents_with_topic(
 /// language's stems. An expression over a `documents` row aliased `d` (public so the
 /// search benchmark seeds exactly these vectors).
 pub fn search_vector(schema: &str) -> String {
-    let name = "regexp_replace(d.name, '[-._/]+', ' ', 'g')";
-    let topics = format!(
-        "coalesce((select string_agg(t.name, ' ') from {schema}.document_topics dt
-                     join {schema}.topics t on t.topic_id = dt.topic_id
-                    where dt.document_id = d.document_id), '')"
-    );
+    let name = name_words("d.name");
+    let topics = topic_names(schema, "d.document_id");
     let body = "coalesce(d.body, '')";
     let weighted = |config: &str| {
         format!(
@@ -708,6 +704,60 @@ pub fn search_vector(schema: &str) -> String {
                           else {stemmed} end",
         simple = weighted("'simple'::regconfig"),
         stemmed = weighted("d.language::regconfig")
+    )
+}
+
+/// A name as the words search reads in it: `.`, `_`, `-` and `/` as spaces.
+fn name_words(name: &str) -> String {
+    format!("regexp_replace({name}, '[-._/]+', ' ', 'g')")
+}
+
+/// The names of a document's topics, one text ('' for none).
+fn topic_names(schema: &str, document_id: &str) -> String {
+    format!(
+        "coalesce((select string_agg(t.name, ' ') from {schema}.document_topics dt
+                     join {schema}.topics t on t.topic_id = dt.topic_id
+                    where dt.document_id = {document_id}), '')"
+    )
+}
+
+/// `opened (folder_id, shared_name)`: the folders shared with the person `$1` and every
+/// folder below them, with the shared folder's name; `readable (document_id,
+/// via_folder)`: the documents shared with them, themselves or in an opened folder
+/// (a document may come more than once). Common table expressions for `with recursive`.
+fn shared_with_ctes(schema: &str) -> String {
+    format!(
+        "opened (folder_id, shared_name) as (
+           select f.folder_id, f.name from {schema}.shares s
+             join {schema}.folders f on f.folder_id = s.folder_id
+            where s.grantee = $1
+           union
+           select f.folder_id, o.shared_name from {schema}.folders f
+             join opened o on f.parent_id = o.folder_id
+         ),
+         readable (document_id, via_folder) as (
+           select s.document_id, null::text from {schema}.shares s
+            where s.grantee = $1 and s.document_id is not null
+           union all
+           -- Driven by the opened folders (usually none), never by the documents.
+           select d.document_id, o.shared_name from opened o
+             cross join lateral (select document_id from {schema}.documents
+                                  where folder_id = o.folder_id) d
+         )"
+    )
+}
+
+/// `{name} (folder_id)`: the person `$1`'s folder `{folder}` and every folder below it
+/// (nothing for another person's folder). A common table expression for `with recursive`.
+fn folder_subtree(schema: &str, name: &str, folder: &str) -> String {
+    format!(
+        "{name} (folder_id) as (
+           select folder_id from {schema}.folders where owner = $1 and folder_id = {folder}
+           union all
+           select f.folder_id from {schema}.folders f
+             join {name} s on f.parent_id = s.folder_id
+            where f.owner = $1
+         )"
     )
 }
 
@@ -1030,16 +1080,11 @@ pub mod queries {
     ) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
         let schema = live_schema(DocumentsModel::NAME);
         sqlx::query_as(&format!(
-            "with recursive subtree (folder_id) as (
-               select folder_id from {schema}.folders where owner = $1 and folder_id = $2
-               union all
-               select f.folder_id from {schema}.folders f
-                 join subtree s on f.parent_id = s.folder_id
-                where f.owner = $1
-             )
+            "with recursive {subtree}
              select d.document_id, d.folder_id from {schema}.documents d
                join subtree s on d.folder_id = s.folder_id
-              where d.owner = $1"
+              where d.owner = $1",
+            subtree = super::folder_subtree(&schema, "subtree", "$2")
         ))
         .bind(owner)
         .bind(folder_id)
@@ -1152,23 +1197,7 @@ pub mod queries {
     ) -> Result<Vec<SharedRow>, sqlx::Error> {
         let schema = live_schema(DocumentsModel::NAME);
         sqlx::query_as(&format!(
-            "with recursive opened (folder_id, shared_name) as (
-               select f.folder_id, f.name from {schema}.shares s
-                 join {schema}.folders f on f.folder_id = s.folder_id
-                where s.grantee = $1
-               union
-               select f.folder_id, o.shared_name from {schema}.folders f
-                 join opened o on f.parent_id = o.folder_id
-             ),
-             readable (document_id, via_folder) as (
-               select s.document_id, null::text from {schema}.shares s
-                where s.grantee = $1 and s.document_id is not null
-               union all
-               -- Driven by the opened folders (usually none), never by the documents.
-               select d.document_id, o.shared_name from opened o
-                 cross join lateral (select document_id from {schema}.documents
-                                      where folder_id = o.folder_id) d
-             )
+            "with recursive {shared}
              select distinct on (d.created_at, d.document_id)
                     d.owner, r.via_folder, {columns}, false as duplicate
                from readable r
@@ -1176,6 +1205,7 @@ pub mod queries {
               where d.status = 'confirmed'
               order by d.created_at desc, d.document_id desc, r.via_folder nulls first
               limit $2",
+            shared = super::shared_with_ctes(&schema),
             columns = columns(&schema)
         ))
         .bind(grantee)
@@ -1257,42 +1287,26 @@ pub mod queries {
         let snippet = if snippets {
             format!(
                 "ts_headline(p.language::regconfig,
-                   translate(regexp_replace(p.name, '[-._/]+', ' ', 'g') || ' · ' || p.topic_names
+                   translate({name} || ' · ' || p.topic_names
                              || ' · ' || coalesce(p.body, ''),
                              '\u{E000}\u{E001}', ''),
                    {tsquery},
-                   'StartSel=\u{E000}, StopSel=\u{E001}, MaxWords=24, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"')"
+                   'StartSel=\u{E000}, StopSel=\u{E001}, MaxWords=24, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"')",
+                name = super::name_words("p.name")
             )
         } else {
             "null::text".to_owned()
         };
         format!(
-            "with recursive opened (folder_id) as (
-               select s.folder_id from {schema}.shares s
-                where s.grantee = $1 and s.folder_id is not null
-               union
-               select f.folder_id from {schema}.folders f join opened o on f.parent_id = o.folder_id
-             ),
-             shared (document_id) as (
-               select s.document_id from {schema}.shares s
-                where s.grantee = $1 and s.document_id is not null
-               union
-               select d.document_id from opened o
-                 cross join lateral (select document_id from {schema}.documents
-                                      where folder_id = o.folder_id) d
-             ),
-             within (folder_id) as (
-               select folder_id from {schema}.folders where owner = $1 and folder_id = $6
-               union
-               select f.folder_id from {schema}.folders f join within w on f.parent_id = w.folder_id
-             ),
+            "with recursive {shared},
+             {within},
              candidates (document_id) as (
                (select d.document_id from {schema}.documents d
                  where d.owner = $1 and {matching}
                  order by d.created_at desc limit $11)
                union
                -- Driven by the (few) shared ids, never by the matches.
-               (select d.document_id from shared s
+               (select d.document_id from (select distinct document_id from readable) s
                   cross join lateral (
                     select d.document_id, d.created_at from {schema}.documents d
                      where d.document_id = s.document_id and {matching}) d
@@ -1300,9 +1314,7 @@ pub mod queries {
              ),
              page as (
                select d.owner, d.language, d.body, {columns}, false as duplicate,
-                      coalesce((select string_agg(t.name, ' ') from {schema}.document_topics dt
-                                  join {schema}.topics t on t.topic_id = dt.topic_id
-                                 where dt.document_id = d.document_id), '') as topic_names,
+                      {topic_names} as topic_names,
                       ts_rank(d.search, {tsquery}) as rank
                  from {schema}.documents d
                  join candidates c on c.document_id = d.document_id
@@ -1325,6 +1337,9 @@ pub mod queries {
                   and ($7::timestamptz is null or d.created_at >= $7)
                   and ($8::timestamptz is null or d.created_at < $8)"
             ),
+            shared = super::shared_with_ctes(schema),
+            within = super::folder_subtree(schema, "within", "$6"),
+            topic_names = super::topic_names(schema, "d.document_id"),
             columns = columns(schema),
         )
     }
