@@ -217,6 +217,31 @@ pub struct Settings {
     #[arg(long, env = "SWEEP_GRACE_MINUTES", default_value_t = 120, value_parser = clap::value_parser!(i64).range(1..=10_080))]
     pub sweep_grace_minutes: i64,
 
+    /// The program that extracts text in a limited child process (`<program> extract …`);
+    /// by default this very executable.
+    #[arg(long, env = "EXTRACT_PROGRAM")]
+    pub extract_program: Option<PathBuf>,
+
+    /// Address space the extraction child may use, in MiB (RLIMIT_AS).
+    #[arg(long, env = "EXTRACT_MAX_MEMORY_MB", default_value_t = 512, value_parser = clap::value_parser!(u64).range(64..=16_384))]
+    pub extract_max_memory_mb: u64,
+
+    /// CPU seconds the extraction child may use (RLIMIT_CPU).
+    #[arg(long, env = "EXTRACT_MAX_CPU_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub extract_max_cpu_seconds: u64,
+
+    /// Wall-clock seconds after which the extraction child is killed.
+    #[arg(long, env = "EXTRACT_TIMEOUT_SECONDS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub extract_timeout_seconds: u64,
+
+    /// Seconds before a failed classification step is tried again; doubles per try.
+    #[arg(long, env = "CLASSIFY_RETRY_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub classify_retry_seconds: u64,
+
+    /// Tries of a classification step before its run is recorded as failed.
+    #[arg(long, env = "CLASSIFY_MAX_ATTEMPTS", default_value_t = 6, value_parser = clap::value_parser!(i64).range(1..=100))]
+    pub classify_max_attempts: i64,
+
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 }
@@ -295,6 +320,39 @@ impl Settings {
 
     pub fn relay_poll(&self) -> Duration {
         Duration::from_millis(self.relay_poll_ms)
+    }
+
+    /// The limited child process text is extracted in (AI-4).
+    pub fn extraction_sandbox(&self) -> anyhow::Result<extract::Sandbox> {
+        let program = match &self.extract_program {
+            Some(program) => program.clone(),
+            None => std::env::current_exe()
+                .map_err(|error| anyhow::anyhow!("cannot find this executable: {error}"))?,
+        };
+        let limits = extract::Limits {
+            max_memory_bytes: self.extract_max_memory_mb * 1024 * 1024,
+            max_cpu_seconds: self.extract_max_cpu_seconds,
+            wall_clock: Duration::from_secs(self.extract_timeout_seconds),
+            ..extract::Limits::default()
+        };
+        Ok(extract::Sandbox::new(
+            program,
+            vec!["extract".to_owned()],
+            limits,
+        ))
+    }
+
+    /// How the classification worker retries.
+    pub fn classify_jobs(&self) -> workers::jobs::JobConfig {
+        workers::jobs::JobConfig {
+            standby_poll: self.standby_poll(),
+            retry_after: Duration::from_secs(self.classify_retry_seconds),
+            max_deliver: self.classify_max_attempts,
+            // A child may take its whole wall clock; JetStream must not hand the event to
+            // another worker meanwhile.
+            ack_wait: Duration::from_secs(self.extract_timeout_seconds + 60),
+            ..workers::jobs::JobConfig::default()
+        }
     }
 
     pub fn standby_poll(&self) -> Duration {

@@ -44,6 +44,13 @@ enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// Extracts the text of one document from standard input, in this process, under
+    /// the resource limits it is given (the workers run it as a child process: AI-4).
+    #[command(hide = true)]
+    Extract {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -61,11 +68,25 @@ enum AdminAction {
     },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The extraction child: no runtime, no logs on stdout (its one JSON line goes there).
+    if let Command::Extract { args } = &cli.command {
+        return match extract::parse_child_args(args) {
+            Ok((kind, limits)) => extract::child_main(kind, &limits),
+            Err(problem) => {
+                let _ = writeln!(std::io::stderr(), "docuvault extract: {problem}");
+                ExitCode::from(2)
+            }
+        };
+    }
     init_tracing(cli.settings.log_format);
-    match run(cli).await {
+    let outcome = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|runtime| runtime.block_on(run(cli)));
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error:#}");
@@ -116,6 +137,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             system::migrate(&settings).await?;
             Components::ALL
         }
+        Command::Extract { .. } => anyhow::bail!("extract runs without a runtime"),
     };
     let running = system::start(&settings, components, clock).await?;
     if let Some(addr) = running.addr {

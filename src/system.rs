@@ -58,7 +58,8 @@ pub fn read_models(keys: KeyRing) -> Vec<Arc<dyn ReadModel>> {
     vec![
         Arc::new(UsersModel::new(keys.clone())),
         Arc::new(AuditModel),
-        Arc::new(DocumentsModel::new(keys)),
+        Arc::new(DocumentsModel::new(keys.clone())),
+        Arc::new(projections::classifier::ClassifierModel::new(keys)),
     ]
 }
 
@@ -245,6 +246,20 @@ pub async fn start(
             },
             shutdown.clone(),
         ));
+        tasks.spawn(workers::jobs::run(
+            js.clone(),
+            bus.clone(),
+            Arc::new(workers::classify::ClassifyDocuments::new(
+                commands::classification::Classifications::new(documents.clone()),
+                pool.clone(),
+                settings.extraction_sandbox()?,
+                Arc::new(workers::classify::offline::OfflineClassifier::new(
+                    pool.clone(),
+                )),
+            )),
+            settings.classify_jobs(),
+            shutdown.clone(),
+        ));
         tasks.spawn(workers::documents::expiry::run(
             pool.clone(),
             documents.clone(),
@@ -318,6 +333,14 @@ pub async fn start(
                 EventStore::new(pool.clone()),
                 clock.clone(),
                 documents.clone(),
+            ),
+            classifications: commands::classification::Classifications::new(documents.clone()),
+            live: api::live::LiveEvents::start(
+                nats.clone(),
+                bus.clone(),
+                Duration::from_secs(settings.access_token_ttl_seconds.unsigned_abs()),
+                Duration::from_secs(15),
+                shutdown.clone(),
             ),
             documents: documents.clone(),
             download_links: api::content::download_link::DownloadLinks::new(

@@ -69,6 +69,8 @@ pub struct AppState {
     pub documents: commands::documents::Documents,
     pub folders: commands::folders::Folders,
     pub topics: commands::topics::Topics,
+    pub classifications: commands::classification::Classifications,
+    pub live: crate::live::LiveEvents,
     pub shares: commands::shares::Shares,
     pub download_links: crate::content::download_link::DownloadLinks,
     pub models: Vec<Arc<dyn ReadModel>>,
@@ -187,6 +189,8 @@ pub fn router(state: AppState) -> Router {
                 .delete(documents::delete),
         )
         .route("/documents/{id}/confirm", post(documents::confirm))
+        .route("/documents/{id}/classify", post(documents::classify))
+        .route("/events", get(crate::routes::events::events))
         .route("/documents/{id}/move", post(folders::file_document))
         .route("/folders", get(folders::list).post(folders::create))
         .route(

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod content;
 pub mod error;
 pub mod extract;
+pub mod live;
 pub mod notify;
 pub mod openapi;
 pub mod routes;

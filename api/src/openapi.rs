@@ -47,6 +47,8 @@ use utoipa::OpenApi;
         crate::routes::documents::usage,
         crate::routes::documents::initiate,
         crate::routes::documents::confirm,
+        crate::routes::documents::classify,
+        crate::routes::events::events,
         crate::routes::documents::detail,
         crate::routes::documents::rename,
         crate::routes::documents::delete,
@@ -77,7 +79,7 @@ use utoipa::OpenApi;
         crate::routes::ops::metrics,
     ),
     components(schemas(crate::error::ErrorBody)),
-    tags((name = "auth", description = "Registration, sign-in and sessions"), (name = "account", description = "The signed-in person's account"), (name = "admin", description = "User management for administrators"), (name = "documents", description = "Your documents: upload, list, rename, move, delete, content"), (name = "folders", description = "Your folders"), (name = "topics", description = "System topics and your own"), (name = "sharing", description = "Sharing documents and folders by handle, read-only"), (name = "ops", description = "Operations"))
+    tags((name = "auth", description = "Registration, sign-in and sessions"), (name = "account", description = "The signed-in person's account"), (name = "admin", description = "User management for administrators"), (name = "documents", description = "Your documents: upload, list, rename, move, delete, content"), (name = "folders", description = "Your folders"), (name = "topics", description = "System topics and your own"), (name = "sharing", description = "Sharing documents and folders by handle, read-only"), (name = "events", description = "Live updates (Server-Sent Events)"), (name = "ops", description = "Operations"))
 )]
 pub struct ApiDoc;
 

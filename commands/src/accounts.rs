@@ -598,6 +598,12 @@ impl Accounts {
                 .await
                 .map_err(internal)?;
         }
+        // Sealed under the shredded key already; gone too, so nothing of it lingers.
+        sqlx::query("delete from document_texts where owner = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?;
         tx.commit().await.map_err(internal)?;
         tracing::info!(%user_id, "account deleted and its data key destroyed");
         Ok(())

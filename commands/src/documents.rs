@@ -82,6 +82,8 @@ pub enum DocumentsError {
     NotPending,
     #[error("A document has at most {max} topics.")]
     TooManyTopics { max: usize },
+    #[error("Only an uploaded and confirmed document can be classified.")]
+    NotConfirmed,
     /// Every attempt lost a race: the caller may try again.
     #[error("too many changes at the same time")]
     Busy,
@@ -103,6 +105,7 @@ impl From<CommandError<DocumentError>> for DocumentsError {
             CommandError::Rejected(DocumentError::TooManyTopics { max }) => {
                 Self::TooManyTopics { max }
             }
+            CommandError::Rejected(DocumentError::NotConfirmed) => Self::NotConfirmed,
             CommandError::Conflict => Self::Busy,
             other => Self::Store(other.to_string()),
         }
@@ -507,6 +510,9 @@ impl Documents {
         if let Ok(key) = object_key(&document) {
             self.objects.delete(&key).await?;
         }
+        crypto::texts::delete_document(self.store.pool(), document_id)
+            .await
+            .map_err(|error| DocumentsError::Store(error.to_string()))?;
         Ok(token)
     }
 
@@ -667,6 +673,14 @@ impl Documents {
         Ok(seal(&key, owner, field, name.as_bytes()))
     }
 
+    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    pub(crate) fn pool(&self) -> &sqlx::PgPool {
+        self.store.pool()
+    }
+
     /// Runs a command, again after a lost race, up to the policy's attempts.
     pub(crate) async fn retrying<A>(
         &self,
@@ -694,7 +708,7 @@ fn alive(document: Document) -> Result<Document, DocumentsError> {
     }
 }
 
-fn object_key(document: &Document) -> Result<ObjectKey, DocumentsError> {
+pub(crate) fn object_key(document: &Document) -> Result<ObjectKey, DocumentsError> {
     document
         .storage_key()
         .and_then(ObjectKey::parse)

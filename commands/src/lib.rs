@@ -8,6 +8,7 @@
 pub mod accounts;
 mod adapter;
 pub mod auth;
+pub mod classification;
 pub mod directory;
 pub mod documents;
 mod error;

@@ -11,6 +11,7 @@
 mod envelope;
 mod keyring;
 mod master;
+pub mod texts;
 
 pub use envelope::{open, seal, DataKey, EnvelopeError};
 pub use keyring::{KeyRing, KeyRingError};

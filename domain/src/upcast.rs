@@ -96,6 +96,10 @@ const CURRENT: &[(&str, &str, &str)] = &[
     ("topics", "TopicDeleted", "1.0"),
     ("shares", "ShareGranted", "1.0"),
     ("shares", "ShareRevoked", "1.0"),
+    ("document", "ClassificationRequested", "1.0"),
+    ("document", "TextExtracted", "1.0"),
+    ("document", "DocumentClassified", "1.0"),
+    ("document", "ClassificationFailed", "1.0"),
 ];
 
 /// Upcasts `payload` in place to the current version and returns that version. An event

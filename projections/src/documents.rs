@@ -46,7 +46,7 @@ impl ReadModel for DocumentsModel {
     }
 
     fn schema_version(&self) -> i32 {
-        5
+        6
     }
 
     fn tables_sql(&self, schema: &str) -> String {
@@ -71,8 +71,14 @@ impl ReadModel for DocumentsModel {
                -- The text config its words are stemmed with besides `simple` (a Postgres
                -- regconfig name; set from the extracted text's language).
                language text not null default 'simple',
-               -- The extracted text, once extraction has run.
+               -- The extracted text, once extraction has run (opened from the side store;
+               -- at most BODY_LIMIT bytes of it).
                body text,
+               -- The current classification run: extracting | classifying | classified |
+               -- failed (null: never, e.g. pending).
+               classification text,
+               -- Why the run failed, for the owner.
+               classification_error text,
                -- Name (weight A), topic names (B) and body (C): see `search_vector`.
                search tsvector not null default ''
              );
@@ -286,13 +292,7 @@ impl DocumentsModel {
         sealed: &Sealed,
         event: &StoredEvent,
     ) -> Result<Option<String>, ApplyError> {
-        if let std::collections::hash_map::Entry::Vacant(slot) = keys.entry(owner) {
-            let mut found =
-                crate::model::data_keys(&self.keys, &mut *connection, &[owner], event.position)
-                    .await?;
-            slot.insert(found.remove(&owner));
-        }
-        let Some(Some(key)) = keys.get(&owner) else {
+        let Some(key) = self.key_of(&mut *connection, keys, owner, event).await? else {
             return Ok(None);
         };
         key.open_text(owner, field, sealed)
@@ -301,6 +301,68 @@ impl DocumentsModel {
                 position: event.position,
                 reason: error.to_string(),
             })
+    }
+
+    /// The owner's data key, looked up once per batch; `None` once it is shredded.
+    async fn key_of<'k>(
+        &self,
+        connection: &mut PgConnection,
+        keys: &'k mut HashMap<Uuid, Option<DataKey>>,
+        owner: Uuid,
+        event: &StoredEvent,
+    ) -> Result<Option<&'k DataKey>, ApplyError> {
+        if let std::collections::hash_map::Entry::Vacant(slot) = keys.entry(owner) {
+            let mut found =
+                crate::model::data_keys(&self.keys, &mut *connection, &[owner], event.position)
+                    .await?;
+            slot.insert(found.remove(&owner));
+        }
+        Ok(keys.get(&owner).and_then(Option::as_ref))
+    }
+
+    /// A run's extracted text, opened from the side store, becomes the document's body
+    /// and its language the one its words are stemmed in.
+    async fn take_text(
+        &self,
+        connection: &mut PgConnection,
+        schema: &str,
+        keys: &mut HashMap<Uuid, Option<DataKey>>,
+        e: domain::document::TextExtracted,
+        event: &StoredEvent,
+    ) -> Result<(), ApplyError> {
+        // A shredded key: the account is gone, and so are its rows.
+        let Some(key) = self.key_of(&mut *connection, keys, e.owner, event).await? else {
+            return Ok(());
+        };
+        let text = crypto::texts::get(&mut *connection, key, e.owner, e.document_id, &e.text)
+            .await
+            .map_err(|error| match error {
+                crypto::texts::TextStoreError::Database(sql) => ApplyError::Database(sql),
+                other => ApplyError::Poison {
+                    position: event.position,
+                    reason: other.to_string(),
+                },
+            })?;
+        let language = e
+            .text
+            .language
+            .as_deref()
+            .filter(|language| LANGUAGES.contains(language))
+            .unwrap_or("simple");
+        // Gone from the side store: the document was deleted after; its row goes too.
+        let body = text.as_ref().map(|text| prefix(text, BODY_LIMIT));
+        sqlx::query(&format!(
+            "update {schema}.documents
+             set body = $2, language = $3, classification = 'classifying'
+             where document_id = $1"
+        ))
+        .bind(e.document_id)
+        .bind(body)
+        .bind(language)
+        .execute(&mut *connection)
+        .await?;
+        refresh_search(connection, schema, &[e.document_id]).await?;
+        Ok(())
     }
 
     async fn apply_document(
@@ -348,7 +410,8 @@ impl DocumentsModel {
             DocumentEvent::UploadConfirmed(e) => {
                 sqlx::query(&format!(
                     "update {schema}.documents
-                     set status = 'confirmed', size = $2, kind = $3, confirmed_at = $4
+                     set status = 'confirmed', size = $2, kind = $3, confirmed_at = $4,
+                         classification = 'extracting', classification_error = null
                      where document_id = $1"
                 ))
                 .bind(e.document_id)
@@ -393,29 +456,21 @@ impl DocumentsModel {
                 .await?;
             }
             DocumentEvent::DocumentTopicsSet(e) => {
-                sqlx::query(&format!(
-                    "delete from {schema}.document_topics where document_id = $1"
-                ))
-                .bind(e.document_id)
-                .execute(&mut *connection)
-                .await?;
-                // Only topics that still exist and are the system's or the owner's, on a
-                // document that is still here.
-                let topics: Vec<Uuid> = e.topics.into_iter().collect();
-                sqlx::query(&format!(
-                    "insert into {schema}.document_topics (document_id, topic_id)
-                     select d.document_id, t.topic_id
-                       from {schema}.documents d
-                       join {schema}.topics t
-                         on t.topic_id = any($2) and (t.owner is null or t.owner = d.owner)
-                      where d.document_id = $1
-                     on conflict do nothing"
-                ))
-                .bind(e.document_id)
-                .bind(&topics)
-                .execute(&mut *connection)
-                .await?;
-                refresh_search(connection, schema, &[e.document_id]).await?;
+                set_topics(connection, schema, e.document_id, e.topics).await?;
+            }
+            DocumentEvent::ClassificationRequested(e) => {
+                set_classification(connection, schema, e.document_id, "extracting", None).await?;
+            }
+            DocumentEvent::TextExtracted(e) => {
+                self.take_text(connection, schema, keys, e, event).await?;
+            }
+            DocumentEvent::DocumentClassified(e) => {
+                set_topics(&mut *connection, schema, e.document_id, e.topics).await?;
+                set_classification(connection, schema, e.document_id, "classified", None).await?;
+            }
+            DocumentEvent::ClassificationFailed(e) => {
+                set_classification(connection, schema, e.document_id, "failed", Some(&e.reason))
+                    .await?;
             }
             DocumentEvent::UploadExpired(e) => delete(connection, schema, e.document_id).await?,
             DocumentEvent::UploadRejected(e) => delete(connection, schema, e.document_id).await?,
@@ -423,6 +478,93 @@ impl DocumentsModel {
         }
         Ok(())
     }
+}
+
+/// How much of a document's text the search index reads: a tsvector holds at most 1 MB,
+/// and the first 512 KiB of a text say what it is about.
+pub const BODY_LIMIT: usize = 512 * 1024;
+
+/// The text-search configurations a document's language may name (stock PostgreSQL 15);
+/// anything else is searched as `simple` words only.
+const LANGUAGES: &[&str] = &[
+    "danish",
+    "dutch",
+    "english",
+    "finnish",
+    "french",
+    "german",
+    "hungarian",
+    "italian",
+    "norwegian",
+    "portuguese",
+    "romanian",
+    "russian",
+    "spanish",
+    "swedish",
+    "turkish",
+];
+
+/// Gives a document exactly `topics`: only topics that still exist and are the system's
+/// or the owner's, on a document that is still here.
+async fn set_topics(
+    connection: &mut PgConnection,
+    schema: &str,
+    document_id: Uuid,
+    topics: std::collections::BTreeSet<Uuid>,
+) -> Result<(), ApplyError> {
+    sqlx::query(&format!(
+        "delete from {schema}.document_topics where document_id = $1"
+    ))
+    .bind(document_id)
+    .execute(&mut *connection)
+    .await?;
+    let topics: Vec<Uuid> = topics.into_iter().collect();
+    sqlx::query(&format!(
+        "insert into {schema}.document_topics (document_id, topic_id)
+         select d.document_id, t.topic_id
+           from {schema}.documents d
+           join {schema}.topics t
+             on t.topic_id = any($2) and (t.owner is null or t.owner = d.owner)
+          where d.document_id = $1
+         on conflict do nothing"
+    ))
+    .bind(document_id)
+    .bind(&topics)
+    .execute(&mut *connection)
+    .await?;
+    refresh_search(connection, schema, &[document_id]).await?;
+    Ok(())
+}
+
+async fn set_classification(
+    connection: &mut PgConnection,
+    schema: &str,
+    document_id: Uuid,
+    stage: &str,
+    error: Option<&str>,
+) -> Result<(), ApplyError> {
+    sqlx::query(&format!(
+        "update {schema}.documents set classification = $2, classification_error = $3
+         where document_id = $1"
+    ))
+    .bind(document_id)
+    .bind(stage)
+    .bind(error)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+/// The longest prefix of `text` of at most `limit` bytes that ends on a character.
+fn prefix(text: &str, limit: usize) -> &str {
+    if text.len() <= limit {
+        return text;
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// Where a sealed name is kept: its table, the table's key and the field it is sealed as.
@@ -858,6 +1000,10 @@ pub mod queries {
         pub topics: Vec<Uuid>,
         /// Another of the owner's documents, older than this one, has the same content.
         pub duplicate: bool,
+        /// Its classification run: extracting, classifying, classified, failed.
+        pub classification: Option<String>,
+        /// Why the run failed.
+        pub classification_error: Option<String>,
     }
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -933,6 +1079,7 @@ pub mod queries {
     fn columns(schema: &str) -> String {
         format!(
             "d.document_id, d.name, d.kind, d.status, d.size, d.created_at, d.confirmed_at, d.sha256, d.folder_id,
+             d.classification, d.classification_error,
              array(select t.topic_id from {schema}.document_topics t
                     where t.document_id = d.document_id order by t.topic_id) as topics"
         )
@@ -1142,6 +1289,21 @@ pub mod queries {
         .await
     }
 
+    /// The names of the topics a document of `owner` may have: the system's and theirs.
+    pub async fn topic_names(
+        pool: &PgPool,
+        owner: Uuid,
+    ) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+        let schema = live_schema(DocumentsModel::NAME);
+        sqlx::query_as(&format!(
+            "select topic_id, name from {schema}.topics
+              where owner is null or owner = $1 order by topic_id"
+        ))
+        .bind(owner)
+        .fetch_all(pool)
+        .await
+    }
+
     /// A share as its owner lists it.
     #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
     pub struct ShareRow {
@@ -1323,6 +1485,7 @@ pub mod queries {
              )
              select p.owner, p.document_id, p.name, p.kind, p.status, p.size, p.created_at,
                     p.confirmed_at, p.sha256, p.folder_id, p.topics, p.duplicate,
+                    p.classification, p.classification_error,
                     {snippet} as snippet
                from page p
               order by p.rank desc, p.created_at desc, p.document_id",

@@ -7,10 +7,11 @@
 //!   by the live builder and by replay, so both produce the same tables.
 //! - [`runner`]: the live builder: one durable JetStream consumer, one active process.
 //! - [`replay`]: rebuild from the events table beside the live model, then swap.
-//! - one module per read model: [`users`], [`audit`].
+//! - one module per read model: [`users`], [`audit`], [`documents`], [`classifier`].
 
 pub mod apply;
 pub mod audit;
+pub mod classifier;
 pub mod dead_letter;
 pub mod documents;
 pub mod model;

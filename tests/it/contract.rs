@@ -641,8 +641,41 @@ async fn document_storage_folder_topic_and_share_events_match_the_asyncapi_docum
             == 2
     })
     .await;
+    // Classification: a text is extracted and classified; kept.pdf is no real PDF, so its
+    // run fails, and its owner runs it again (and it fails again).
+    ann.upload("notes.txt", b"notes about the garden".to_vec(), TEXT)
+        .await;
+    let count_of = |event_type: &'static str| {
+        let pool = env.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("select count(*) from events where event_type = $1")
+                .bind(event_type)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    env.eventually("kept.pdf's first run failed", || async {
+        count_of("ClassificationFailed").await >= 1
+    })
+    .await;
+    let rerun = ann
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/documents/{kept_id}/classify"),
+        )
+        .await;
+    assert_eq!(rerun.status(), StatusCode::ACCEPTED);
+    env.eventually("the rerun failed and notes.txt was classified", || async {
+        count_of("ClassificationFailed").await >= 2 && count_of("DocumentClassified").await >= 1
+    })
+    .await;
     let seen = validate_the_stream(&env).await;
     for event_type in [
+        "ClassificationRequested",
+        "TextExtracted",
+        "DocumentClassified",
+        "ClassificationFailed",
         "UploadInitiated",
         "UploadConfirmed",
         "UploadExpired",

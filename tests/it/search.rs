@@ -33,28 +33,17 @@ async fn upload(docs: &Docs, name: &str) -> String {
     body["id"].as_str().unwrap().to_owned()
 }
 
-/// Gives a document extracted text and a language as extraction will (issue 7), then
-/// renames it to itself, so the model recomputes its search vector from the row.
-async fn extracted(env: &TestEnv, docs: &Docs, id: &str, language: &str, text: &str) {
-    let schema = projections::model::live_schema("documents");
-    sqlx::query(&format!(
-        "update {schema}.documents set body = $2, language = $3 where document_id = $1::uuid"
-    ))
-    .bind(id)
-    .bind(text)
-    .bind(language)
-    .execute(&env.pool)
-    .await
-    .unwrap();
-    let name = docs.json(&format!("/api/documents/{id}")).await["name"].clone();
-    let renamed = docs
-        .send_json(
-            Method::PATCH,
-            &format!("/api/documents/{id}"),
-            json!({ "name": name }),
-        )
-        .await;
-    assert_eq!(renamed.status(), StatusCode::OK);
+/// Uploads a text document and waits until the worker extracted and classified it, so
+/// its text is in the index.
+async fn extracted(env: &TestEnv, docs: &Docs, name: &str, text: &str) -> String {
+    let body = docs.upload(name, text.as_bytes().to_vec(), TEXT).await;
+    let id = body["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/documents/{id}");
+    env.eventually(&format!("{name} classified"), || async {
+        docs.json(&path).await["classification"] == "classified"
+    })
+    .await;
+    id
 }
 
 #[tokio::test]
@@ -153,12 +142,10 @@ async fn search_ranks_names_first_reads_web_syntax_stems_and_escapes_snippets() 
     let ann = Docs::signed_in(&url, "ann").await;
 
     // A name match ranks above a match in the text.
-    let notes = upload(&ann, "notes.txt").await;
     extracted(
         &env,
         &ann,
-        &notes,
-        "simple",
+        "notes.txt",
         "minutes of the meeting where the report was discussed at length",
     )
     .await;
@@ -169,17 +156,8 @@ async fn search_ranks_names_first_reads_web_syntax_stems_and_escapes_snippets() 
     );
 
     // Phrases, minus and or.
-    let annual = upload(&ann, "annual.txt").await;
-    extracted(
-        &env,
-        &ann,
-        &annual,
-        "simple",
-        "the annual tax return is filed",
-    )
-    .await;
-    let trip = upload(&ann, "trip.txt").await;
-    extracted(&env, &ann, &trip, "simple", "tax paid for the return trip").await;
+    extracted(&env, &ann, "annual.txt", "the annual tax return is filed").await;
+    extracted(&env, &ann, "trip.txt", "tax paid for the return trip").await;
     let mut both = found(&ann, "q=tax%20return").await;
     both.sort();
     assert_eq!(both, ["annual.txt", "trip.txt"]);
@@ -189,26 +167,24 @@ async fn search_ranks_names_first_reads_web_syntax_stems_and_escapes_snippets() 
     either.sort();
     assert_eq!(either, ["annual.txt", "trip.txt"]);
 
-    // Words are also matched by their stems in the document's language.
-    let running_doc = upload(&ann, "training.txt").await;
+    // Words are also matched by their stems in the document's language, which extraction
+    // recognised.
     extracted(
         &env,
         &ann,
-        &running_doc,
-        "english",
-        "she was running every morning",
+        "training.txt",
+        "She was running every morning before work, and in the evenings she was reading \
+         about the history of the old town and the gardens along the river.",
     )
     .await;
     assert_eq!(found(&ann, "q=runs&lang=english").await, ["training.txt"]);
     assert!(found(&ann, "q=runs&lang=simple").await.is_empty());
 
     // Snippets show the matches marked and everything else escaped.
-    let hostile = upload(&ann, "<script>alert(1)</script> plans.txt").await;
     extracted(
         &env,
         &ann,
-        &hostile,
-        "simple",
+        "<script>alert(1)</script> plans.txt",
         "see <script>alert(2)</script> <img src=x onerror=alert(3)> plans for spring",
     )
     .await;

@@ -1,7 +1,9 @@
 //! Jobs that follow events: a durable JetStream consumer per job, shared by every worker
 //! process (competing consumers: start more workers to go faster). Each event is
-//! acknowledged after its handler succeeds; a failure is redelivered after a pause, up
-//! to a bound, so a handler must be idempotent (redelivery changes nothing).
+//! acknowledged after its handler succeeds; a failure is redelivered after a pause that
+//! doubles each time, up to a bound, so a handler must be idempotent (redelivery changes
+//! nothing). The handler learns which delivery it is handling, so it can record a final
+//! failure on the last one.
 
 use async_nats::jetstream::consumer::{pull, AckPolicy, DeliverPolicy};
 use async_nats::jetstream::{self, AckKind};
@@ -13,6 +15,15 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// Which delivery of an event a handler is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivery {
+    /// 1 for the first.
+    pub number: i64,
+    /// No further delivery follows a failure of this one.
+    pub last: bool,
+}
+
 /// What a job does with one event. `Err` is retried later; an event the job has no
 /// business with is simply `Ok`.
 pub trait Job: Send + Sync {
@@ -20,7 +31,11 @@ pub trait Job: Send + Sync {
     fn name(&self) -> &'static str;
     /// The aggregate type whose events it reads (NATS 2.9: one filter subject).
     fn aggregate_type(&self) -> &'static str;
-    fn handle<'a>(&'a self, event: &'a StoredEvent) -> BoxFuture<'a, Result<(), String>>;
+    fn handle<'a>(
+        &'a self,
+        event: &'a StoredEvent,
+        delivery: Delivery,
+    ) -> BoxFuture<'a, Result<(), String>>;
 }
 
 #[derive(Debug, Clone)]
@@ -29,8 +44,10 @@ pub struct JobConfig {
     pub ack_wait: Duration,
     /// Deliveries of one event before it is given up (and logged).
     pub max_deliver: i64,
-    /// The pause before a failed event comes back.
+    /// The pause before a failed event comes back the first time; it doubles after each
+    /// further failure, up to `max_retry_after`.
     pub retry_after: Duration,
+    pub max_retry_after: Duration,
     /// Between attempts to reach the stream when it is not there yet.
     pub standby_poll: Duration,
 }
@@ -41,6 +58,7 @@ impl Default for JobConfig {
             ack_wait: Duration::from_secs(60),
             max_deliver: 8,
             retry_after: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(300),
             standby_poll: Duration::from_millis(500),
         }
     }
@@ -113,20 +131,53 @@ async fn consume(
                 continue;
             }
         };
-        match job.handle(&event).await {
+        let delivered = message.info().map(|info| info.delivered).unwrap_or(1);
+        let delivery = Delivery {
+            number: delivered,
+            last: delivered >= config.max_deliver,
+        };
+        match job.handle(&event, delivery).await {
             Ok(()) => message.ack().await.map_err(|error| error.to_string())?,
             Err(error) => {
-                let delivered = message.info().map(|info| info.delivered).unwrap_or(0);
-                if delivered >= config.max_deliver {
+                if delivery.last {
                     tracing::error!(job = job.name(), event_id = %event.event_id, event_type = %event.event_type, %error, "job gave up on an event");
                 } else {
                     tracing::warn!(job = job.name(), event_id = %event.event_id, delivered, %error, "job failed; will retry");
                 }
                 message
-                    .ack_with(AckKind::Nak(Some(config.retry_after)))
+                    .ack_with(AckKind::Nak(Some(backoff(config, delivered))))
                     .await
                     .map_err(|error| error.to_string())?;
             }
         }
+    }
+}
+
+/// The pause after the `delivered`th failure: `retry_after`, doubled per earlier failure,
+/// at most `max_retry_after`.
+fn backoff(config: &JobConfig, delivered: i64) -> Duration {
+    let doublings = u32::try_from(delivered.saturating_sub(1))
+        .unwrap_or(u32::MAX)
+        .min(16);
+    config
+        .retry_after
+        .saturating_mul(1 << doublings)
+        .min(config.max_retry_after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pause_doubles_up_to_its_bound() {
+        let config = JobConfig {
+            retry_after: Duration::from_secs(2),
+            max_retry_after: Duration::from_secs(20),
+            ..JobConfig::default()
+        };
+        let pauses: Vec<u64> = (1..=6).map(|n| backoff(&config, n).as_secs()).collect();
+        assert_eq!(pauses, vec![2, 4, 8, 16, 20, 20]);
+        assert_eq!(backoff(&config, i64::MAX).as_secs(), 20);
     }
 }

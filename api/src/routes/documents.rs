@@ -44,6 +44,11 @@ pub struct DocumentView {
     pub folder_id: Option<Uuid>,
     /// Its topics' ids (see `/api/topics` for their names).
     pub topics: Vec<Uuid>,
+    /// Its classification: `extracting`, `classifying`, `classified` or `failed`; `null`
+    /// before it is confirmed.
+    pub classification: Option<String>,
+    /// Why classification failed, when it did: about the file or the classifier.
+    pub classification_error: Option<String>,
 }
 
 impl From<DocumentRow> for DocumentView {
@@ -60,6 +65,8 @@ impl From<DocumentRow> for DocumentView {
             duplicate: row.duplicate,
             folder_id: row.folder_id,
             topics: row.topics,
+            classification: row.classification,
+            classification_error: row.classification_error,
         }
     }
 }
@@ -285,6 +292,8 @@ pub async fn initiate(
         duplicate: false,
         folder_id: None,
         topics: Vec::new(),
+        classification: None,
+        classification_error: None,
     };
     let upload = UploadTarget {
         url: initiated.link.url,
@@ -413,6 +422,33 @@ pub async fn rename(
         .map_err(documents_error)?;
     let view = read_back(&state, who.user_id, id, token).await?;
     Ok(with_token(Json(view), token))
+}
+
+/// Classifies one of your documents again (after a failure, or with new topics): a new
+/// run starts, and a run still going is superseded.
+#[utoipa::path(
+    post, path = "/api/documents/{id}/classify", tag = "documents",
+    security(("bearer" = [])),
+    responses(
+        (status = 202, body = DocumentView),
+        (status = 404, description = "No such document", body = crate::error::ErrorBody),
+        (status = 409, description = "Not confirmed yet", body = crate::error::ErrorBody),
+    )
+)]
+pub async fn classify(
+    State(state): State<AppState>,
+    who: Authenticated,
+    correlation: Correlation,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response, ApiError> {
+    let meta = correlation.meta(who.actor());
+    let (_, token) = state
+        .classifications
+        .request(who.user_id, id, &meta)
+        .await
+        .map_err(documents_error)?;
+    let view = read_back(&state, who.user_id, id, token).await?;
+    Ok(with_token((StatusCode::ACCEPTED, Json(view)), token))
 }
 
 /// Deletes one of your documents: its bytes are freed and removed.
@@ -634,6 +670,10 @@ pub(crate) fn documents_error(error: DocumentsError) -> ApiError {
         DocumentsError::TooManyTopics { max } => {
             invalid("topics", &format!("A document has at most {max} topics."))
         }
+        DocumentsError::NotConfirmed => ApiError::StateConflict {
+            code: "not_confirmed",
+            message: "Only an uploaded and confirmed document can be classified.",
+        },
         DocumentsError::Busy => ApiError::Conflict,
         DocumentsError::Store(detail) => ApiError::internal(detail),
         DocumentsError::Objects(error) => ApiError::Unavailable(error.to_string()),

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod documents;
 pub mod email_links;
+pub mod events;
 pub mod folders;
 pub mod handles;
 pub mod leaving;

@@ -2,6 +2,9 @@
 //! The name is sealed under the owner's key; the bytes live in storage under a key the
 //! server chose.
 
+use super::classification::{
+    first_request, Classification, ClassificationStage, ExtractedText, FailedStep, Failure, Verdict,
+};
 use super::DocumentKind;
 use crate::{Aggregate, DomainEvent, Sealed};
 use chrono::{DateTime, Utc};
@@ -79,6 +82,31 @@ pub enum DocumentCommand {
     SetTopics {
         by: Uuid,
         topics: BTreeSet<Uuid>,
+        at: DateTime<Utc>,
+    },
+    /// The owner asks for the document to be classified again (a new run, `request`).
+    RequestClassification {
+        by: Uuid,
+        request: Uuid,
+        at: DateTime<Utc>,
+    },
+    /// A worker extracted the text for run `request`.
+    RecordText {
+        request: Uuid,
+        text: ExtractedText,
+        at: DateTime<Utc>,
+    },
+    /// A worker classified the document for run `request`: its suggested topics join the
+    /// document's (whether they exist was checked first).
+    Classify {
+        request: Uuid,
+        verdict: Verdict,
+        at: DateTime<Utc>,
+    },
+    /// Run `request` failed for good.
+    FailClassification {
+        request: Uuid,
+        failure: Failure,
         at: DateTime<Utc>,
     },
 }
@@ -167,6 +195,49 @@ pub struct DocumentTopicsSet {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassificationRequested {
+    pub document_id: Uuid,
+    pub owner: Uuid,
+    pub request: Uuid,
+    pub requested_by: Uuid,
+    pub requested_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextExtracted {
+    pub document_id: Uuid,
+    pub owner: Uuid,
+    pub request: Uuid,
+    pub text: ExtractedText,
+    pub extracted_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentClassified {
+    pub document_id: Uuid,
+    pub owner: Uuid,
+    pub request: Uuid,
+    /// What the classifier chose.
+    pub suggested: BTreeSet<Uuid>,
+    /// All of the document's topics now: those it had and the suggested ones.
+    pub topics: BTreeSet<Uuid>,
+    pub provider: String,
+    pub model: String,
+    pub classified_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassificationFailed {
+    pub document_id: Uuid,
+    pub owner: Uuid,
+    pub request: Uuid,
+    pub step: FailedStep,
+    pub code: String,
+    pub reason: String,
+    pub failed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum DocumentEvent {
     UploadInitiated(UploadInitiated),
     UploadConfirmed(UploadConfirmed),
@@ -177,6 +248,10 @@ pub enum DocumentEvent {
     ContentHashed(ContentHashed),
     DocumentFiled(DocumentFiled),
     DocumentTopicsSet(DocumentTopicsSet),
+    ClassificationRequested(ClassificationRequested),
+    TextExtracted(TextExtracted),
+    DocumentClassified(DocumentClassified),
+    ClassificationFailed(ClassificationFailed),
 }
 
 impl DomainEvent for DocumentEvent {
@@ -191,6 +266,10 @@ impl DomainEvent for DocumentEvent {
             DocumentEvent::ContentHashed(_) => "ContentHashed",
             DocumentEvent::DocumentFiled(_) => "DocumentFiled",
             DocumentEvent::DocumentTopicsSet(_) => "DocumentTopicsSet",
+            DocumentEvent::ClassificationRequested(_) => "ClassificationRequested",
+            DocumentEvent::TextExtracted(_) => "TextExtracted",
+            DocumentEvent::DocumentClassified(_) => "DocumentClassified",
+            DocumentEvent::ClassificationFailed(_) => "ClassificationFailed",
         }
     }
 
@@ -212,6 +291,8 @@ pub enum DocumentError {
     NotExpiredYet,
     #[error("A document has at most {max} topics.")]
     TooManyTopics { max: usize },
+    #[error("only a confirmed document can be classified")]
+    NotConfirmed,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
@@ -231,6 +312,10 @@ pub struct Document {
     folder_id: Option<Uuid>,
     #[serde(default)]
     topics: BTreeSet<Uuid>,
+    #[serde(default)]
+    classification: Option<Classification>,
+    #[serde(default)]
+    text: Option<ExtractedText>,
 }
 
 impl Document {
@@ -281,6 +366,22 @@ impl Document {
     /// Its topics, as last set (a topic deleted since may still be among them).
     pub fn topics(&self) -> &BTreeSet<Uuid> {
         &self.topics
+    }
+
+    /// The current classification run, once confirmed.
+    pub fn classification(&self) -> Option<Classification> {
+        self.classification
+    }
+
+    /// The text extracted by the latest run that got that far.
+    pub fn text(&self) -> Option<&ExtractedText> {
+        self.text.as_ref()
+    }
+
+    /// Whether `request` is the current run and at `stage`.
+    fn run_at(&self, request: Uuid, stage: ClassificationStage) -> bool {
+        self.status == Some(DocumentStatus::Confirmed)
+            && self.classification == Some(Classification { request, stage })
     }
 
     /// Whether `by` may see and change it: its owner, while it is not gone.
@@ -435,6 +536,96 @@ impl Aggregate for Document {
                     set_at: at,
                 })])
             }
+            DocumentCommand::RequestClassification { by, request, at } => {
+                if !self.visible_to(by) {
+                    return Err(DocumentError::NotFound);
+                }
+                if self.status != Some(DocumentStatus::Confirmed) {
+                    return Err(DocumentError::NotConfirmed);
+                }
+                if self
+                    .classification
+                    .is_some_and(|run| run.request == request)
+                {
+                    return Ok(Vec::new());
+                }
+                // A newer request supersedes a running one: its results will be ignored.
+                Ok(vec![DocumentEvent::ClassificationRequested(
+                    ClassificationRequested {
+                        document_id,
+                        owner,
+                        request,
+                        requested_by: by,
+                        requested_at: at,
+                    },
+                )])
+            }
+            // The worker's results: for the current run at the right step, else nothing
+            // (a redelivery, a superseded run, a document deleted meanwhile).
+            DocumentCommand::RecordText { request, text, at } => {
+                if !self.run_at(request, ClassificationStage::Extracting) {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![DocumentEvent::TextExtracted(TextExtracted {
+                    document_id,
+                    owner,
+                    request,
+                    text,
+                    extracted_at: at,
+                })])
+            }
+            DocumentCommand::Classify {
+                request,
+                verdict,
+                at,
+            } => {
+                if !self.run_at(request, ClassificationStage::Classifying) {
+                    return Ok(Vec::new());
+                }
+                let mut topics = self.topics.clone();
+                for topic in &verdict.suggested {
+                    if topics.len() >= MAX_DOCUMENT_TOPICS {
+                        break;
+                    }
+                    topics.insert(*topic);
+                }
+                Ok(vec![DocumentEvent::DocumentClassified(
+                    DocumentClassified {
+                        document_id,
+                        owner,
+                        request,
+                        suggested: verdict.suggested,
+                        topics,
+                        provider: verdict.provider,
+                        model: verdict.model,
+                        classified_at: at,
+                    },
+                )])
+            }
+            DocumentCommand::FailClassification {
+                request,
+                failure,
+                at,
+            } => {
+                let running = [
+                    ClassificationStage::Extracting,
+                    ClassificationStage::Classifying,
+                ];
+                if !running.iter().any(|stage| self.run_at(request, *stage)) {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![DocumentEvent::ClassificationFailed(
+                    ClassificationFailed {
+                        document_id,
+                        owner,
+                        request,
+                        step: failure.step,
+                        code: failure.code,
+                        reason: failure.reason,
+                        failed_at: at,
+                    },
+                )])
+            }
         }
     }
 
@@ -454,6 +645,10 @@ impl Aggregate for Document {
                 self.status = Some(DocumentStatus::Confirmed);
                 self.size = Some(e.size);
                 self.kind = Some(e.kind);
+                self.classification = Some(Classification {
+                    request: first_request(e.document_id),
+                    stage: ClassificationStage::Extracting,
+                });
             }
             DocumentEvent::UploadExpired(_) => self.status = Some(DocumentStatus::Expired),
             DocumentEvent::UploadRejected(_) => self.status = Some(DocumentStatus::Rejected),
@@ -462,6 +657,32 @@ impl Aggregate for Document {
             DocumentEvent::DocumentRenamed(e) => self.filename = Some(e.filename),
             DocumentEvent::DocumentFiled(e) => self.folder_id = e.folder_id,
             DocumentEvent::DocumentTopicsSet(e) => self.topics = e.topics,
+            DocumentEvent::ClassificationRequested(e) => {
+                self.classification = Some(Classification {
+                    request: e.request,
+                    stage: ClassificationStage::Extracting,
+                });
+            }
+            DocumentEvent::TextExtracted(e) => {
+                self.text = Some(e.text);
+                self.classification = Some(Classification {
+                    request: e.request,
+                    stage: ClassificationStage::Classifying,
+                });
+            }
+            DocumentEvent::DocumentClassified(e) => {
+                self.topics = e.topics;
+                self.classification = Some(Classification {
+                    request: e.request,
+                    stage: ClassificationStage::Classified,
+                });
+            }
+            DocumentEvent::ClassificationFailed(e) => {
+                self.classification = Some(Classification {
+                    request: e.request,
+                    stage: ClassificationStage::Failed,
+                });
+            }
         }
     }
 }
@@ -741,5 +962,238 @@ mod tests {
             .then_expect_error(DocumentError::TooManyTopics {
                 max: MAX_DOCUMENT_TOPICS,
             });
+    }
+
+    mod classification {
+        use super::*;
+        use crate::document::classification::{ExtractedText, FailedStep, Failure, Verdict};
+
+        const RERUN: Uuid = Uuid::from_u128(77);
+
+        fn text() -> ExtractedText {
+            ExtractedText {
+                text_id: Uuid::from_u128(55),
+                sha256: "cd".repeat(32),
+                length: 42,
+                language: Some("english".into()),
+                truncated: false,
+            }
+        }
+
+        fn record(request: Uuid) -> DocumentCommand {
+            DocumentCommand::RecordText {
+                request,
+                text: text(),
+                at: at(),
+            }
+        }
+
+        fn extracted(request: Uuid) -> DocumentEvent {
+            DocumentEvent::TextExtracted(TextExtracted {
+                document_id: DOC,
+                owner: OWNER,
+                request,
+                text: text(),
+                extracted_at: at(),
+            })
+        }
+
+        fn ids(ids: &[u128]) -> BTreeSet<Uuid> {
+            ids.iter().map(|n| Uuid::from_u128(*n)).collect()
+        }
+
+        fn classify(request: Uuid, suggested: &[u128]) -> DocumentCommand {
+            DocumentCommand::Classify {
+                request,
+                verdict: Verdict {
+                    suggested: ids(suggested),
+                    provider: "offline".into(),
+                    model: "naive-bayes".into(),
+                },
+                at: at(),
+            }
+        }
+
+        fn classified(request: Uuid, suggested: &[u128], topics: &[u128]) -> DocumentEvent {
+            DocumentEvent::DocumentClassified(DocumentClassified {
+                document_id: DOC,
+                owner: OWNER,
+                request,
+                suggested: ids(suggested),
+                topics: ids(topics),
+                provider: "offline".into(),
+                model: "naive-bayes".into(),
+                classified_at: at(),
+            })
+        }
+
+        fn rerun(by: Uuid) -> DocumentCommand {
+            DocumentCommand::RequestClassification {
+                by,
+                request: RERUN,
+                at: at(),
+            }
+        }
+
+        fn requested() -> DocumentEvent {
+            DocumentEvent::ClassificationRequested(ClassificationRequested {
+                document_id: DOC,
+                owner: OWNER,
+                request: RERUN,
+                requested_by: OWNER,
+                requested_at: at(),
+            })
+        }
+
+        fn failure() -> Failure {
+            Failure {
+                step: FailedStep::Extraction,
+                code: "zip_bomb".into(),
+                reason: "the archive would inflate to more than 200 MB".into(),
+            }
+        }
+
+        fn failed(request: Uuid) -> DocumentEvent {
+            DocumentEvent::ClassificationFailed(ClassificationFailed {
+                document_id: DOC,
+                owner: OWNER,
+                request,
+                step: FailedStep::Extraction,
+                code: "zip_bomb".into(),
+                reason: "the archive would inflate to more than 200 MB".into(),
+                failed_at: at(),
+            })
+        }
+
+        #[test]
+        fn a_confirm_starts_a_run_whose_text_and_topics_are_recorded_once() {
+            AggregateTest::<Document>::with(())
+                .given(vec![initiated(), confirmed(5)])
+                .when(record(DOC))
+                .then_expect_events(vec![extracted(DOC)]);
+            AggregateTest::<Document>::with(())
+                .given(vec![initiated(), confirmed(5), extracted(DOC)])
+                .when(record(DOC))
+                .then_expect_events(vec![]);
+            AggregateTest::<Document>::with(())
+                .given(vec![initiated(), confirmed(5), extracted(DOC)])
+                .when(classify(DOC, &[3]))
+                .then_expect_events(vec![classified(DOC, &[3], &[3])]);
+            AggregateTest::<Document>::with(())
+                .given(vec![
+                    initiated(),
+                    confirmed(5),
+                    extracted(DOC),
+                    classified(DOC, &[3], &[3]),
+                ])
+                .when(classify(DOC, &[3]))
+                .then_expect_events(vec![]);
+        }
+
+        #[test]
+        fn topics_come_after_the_text_and_never_to_a_pending_or_deleted_document() {
+            AggregateTest::<Document>::with(())
+                .given(vec![initiated(), confirmed(5)])
+                .when(classify(DOC, &[3]))
+                .then_expect_events(vec![]);
+            AggregateTest::<Document>::with(())
+                .given(vec![initiated()])
+                .when(record(DOC))
+                .then_expect_events(vec![]);
+            let deleted = DocumentEvent::DocumentDeleted(DocumentDeleted {
+                document_id: DOC,
+                owner: OWNER,
+                was_confirmed: true,
+                deleted_at: at(),
+            });
+            AggregateTest::<Document>::with(())
+                .given(vec![initiated(), confirmed(5), extracted(DOC), deleted])
+                .when(classify(DOC, &[3]))
+                .then_expect_events(vec![]);
+        }
+
+        #[test]
+        fn suggested_topics_join_those_set_by_hand_up_to_the_bound() {
+            let by_hand = DocumentEvent::DocumentTopicsSet(DocumentTopicsSet {
+                document_id: DOC,
+                owner: OWNER,
+                topics: ids(&[1, 2]),
+                set_at: at(),
+            });
+            AggregateTest::<Document>::with(())
+                .given(vec![initiated(), confirmed(5), by_hand, extracted(DOC)])
+                .when(classify(DOC, &[2, 3]))
+                .then_expect_events(vec![classified(DOC, &[2, 3], &[1, 2, 3])]);
+            let full: Vec<u128> = (100..100 + MAX_DOCUMENT_TOPICS as u128).collect();
+            let full_set = DocumentEvent::DocumentTopicsSet(DocumentTopicsSet {
+                document_id: DOC,
+                owner: OWNER,
+                topics: ids(&full),
+                set_at: at(),
+            });
+            AggregateTest::<Document>::with(())
+                .given(vec![initiated(), confirmed(5), full_set, extracted(DOC)])
+                .when(classify(DOC, &[3]))
+                .then_expect_events(vec![classified(DOC, &[3], &full)]);
+        }
+
+        #[test]
+        fn the_owner_reruns_a_confirmed_document_and_the_old_runs_results_are_ignored() {
+            AggregateTest::<Document>::with(())
+                .given(vec![initiated(), confirmed(5), failed(DOC)])
+                .when(rerun(OWNER))
+                .then_expect_events(vec![requested()]);
+            AggregateTest::<Document>::with(())
+                .given(vec![initiated(), confirmed(5), requested()])
+                .when(rerun(OWNER))
+                .then_expect_events(vec![]);
+            // The first run is still going when the owner asks again: its text is late.
+            AggregateTest::<Document>::with(())
+                .given(vec![initiated(), confirmed(5), requested()])
+                .when(record(DOC))
+                .then_expect_events(vec![]);
+            AggregateTest::<Document>::with(())
+                .given(vec![initiated(), confirmed(5), requested()])
+                .when(record(RERUN))
+                .then_expect_events(vec![extracted(RERUN)]);
+            AggregateTest::<Document>::with(())
+                .given(vec![initiated(), confirmed(5)])
+                .when(rerun(STRANGER))
+                .then_expect_error(DocumentError::NotFound);
+            AggregateTest::<Document>::with(())
+                .given(vec![initiated()])
+                .when(rerun(OWNER))
+                .then_expect_error(DocumentError::NotConfirmed);
+        }
+
+        #[test]
+        fn a_run_fails_once_while_it_runs() {
+            let fail = |request| DocumentCommand::FailClassification {
+                request,
+                failure: failure(),
+                at: at(),
+            };
+            AggregateTest::<Document>::with(())
+                .given(vec![initiated(), confirmed(5)])
+                .when(fail(DOC))
+                .then_expect_events(vec![failed(DOC)]);
+            AggregateTest::<Document>::with(())
+                .given(vec![initiated(), confirmed(5), extracted(DOC)])
+                .when(fail(DOC))
+                .then_expect_events(vec![failed(DOC)]);
+            AggregateTest::<Document>::with(())
+                .given(vec![initiated(), confirmed(5), failed(DOC)])
+                .when(fail(DOC))
+                .then_expect_events(vec![]);
+            AggregateTest::<Document>::with(())
+                .given(vec![
+                    initiated(),
+                    confirmed(5),
+                    extracted(DOC),
+                    classified(DOC, &[3], &[3]),
+                ])
+                .when(fail(DOC))
+                .then_expect_events(vec![]);
+        }
     }
 }

@@ -2,14 +2,16 @@
 //! bytes against a quota.
 
 mod aggregate;
+pub mod classification;
 mod filename;
 mod kind;
 pub mod storage;
 
 pub use aggregate::{
-    ContentHashed, Document, DocumentCommand, DocumentDeleted, DocumentError, DocumentEvent,
-    DocumentFiled, DocumentRenamed, DocumentStatus, DocumentTopicsSet, InitiateUpload,
-    UploadConfirmed, UploadExpired, UploadInitiated, UploadRejected, MAX_DOCUMENT_TOPICS,
+    ClassificationFailed, ClassificationRequested, ContentHashed, Document, DocumentClassified,
+    DocumentCommand, DocumentDeleted, DocumentError, DocumentEvent, DocumentFiled, DocumentRenamed,
+    DocumentStatus, DocumentTopicsSet, InitiateUpload, TextExtracted, UploadConfirmed,
+    UploadExpired, UploadInitiated, UploadRejected, MAX_DOCUMENT_TOPICS,
 };
 pub(crate) use filename::unsafe_char;
 pub use filename::{FileName, FileNameError};

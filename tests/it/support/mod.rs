@@ -78,6 +78,10 @@ impl TestEnv {
         settings.database_max_connections = 6;
         settings.mail_outbox_dir = std::env::temp_dir().join(format!("dv-outbox-{id}"));
         settings.storage_dir = std::env::temp_dir().join(format!("dv-objects-{id}"));
+        // The worker extracts text by running the real binary's `extract` (this test
+        // binary is not it).
+        settings.extract_program = Some(env!("CARGO_BIN_EXE_docuvault").into());
+        settings.classify_retry_seconds = 1;
         system::migrate(&settings)
             .await
             .expect("migrate the test database");

@@ -3,7 +3,7 @@
 //! the API having settled a deletion already, changes nothing.
 
 use super::caused_by;
-use crate::jobs::Job;
+use crate::jobs::{Delivery, Job};
 use commands::documents::Documents;
 use domain::document::DocumentEvent;
 use eventlog::StoredEvent;
@@ -28,7 +28,11 @@ impl Job for FollowDocuments {
         "document"
     }
 
-    fn handle<'a>(&'a self, event: &'a StoredEvent) -> BoxFuture<'a, Result<(), String>> {
+    fn handle<'a>(
+        &'a self,
+        event: &'a StoredEvent,
+        _: Delivery,
+    ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
             let decoded: DocumentEvent = match event.decode() {
                 Ok(decoded) => decoded,
@@ -52,7 +56,11 @@ impl Job for FollowDocuments {
                 | DocumentEvent::DocumentRenamed(_)
                 | DocumentEvent::ContentHashed(_)
                 | DocumentEvent::DocumentFiled(_)
-                | DocumentEvent::DocumentTopicsSet(_) => {}
+                | DocumentEvent::DocumentTopicsSet(_)
+                | DocumentEvent::ClassificationRequested(_)
+                | DocumentEvent::TextExtracted(_)
+                | DocumentEvent::DocumentClassified(_)
+                | DocumentEvent::ClassificationFailed(_) => {}
             }
             Ok(())
         })

@@ -1,0 +1,274 @@
+//! Turning text into the term counts that both the model and name matching work on.
+
+use std::collections::BTreeMap;
+
+use rust_stemmers::{Algorithm, Stemmer};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::stopwords::is_stopword;
+
+/// At most this many distinct terms are kept per document (the most frequent ones).
+///
+/// Bounds what one document adds to a person's statistics and how many rows a
+/// projection must look up to classify it.
+pub const MAX_TERMS_PER_DOCUMENT: usize = 2_000;
+
+/// Shortest and longest word (in characters, before stemming) that is kept.
+const MIN_WORD_CHARS: usize = 2;
+const MAX_WORD_CHARS: usize = 40;
+
+/// The term counts of one text: stemmed, lower-cased words and how often each occurs.
+///
+/// Made by [`terms`]. Serialised as a JSON object from term to count, so it can be
+/// stored beside a document and subtracted again when the document's topics are
+/// corrected. Entries with a count of zero carry no meaning and are never produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Terms(BTreeMap<String, u32>);
+
+impl<'de> Deserialize<'de> for Terms {
+    /// Reads the JSON object written by `Serialize`; zero counts are dropped.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        BTreeMap::<String, u32>::deserialize(deserializer)
+            .map(|counts| counts.into_iter().collect())
+    }
+}
+
+impl Terms {
+    /// How often `term` occurs (0 when it does not).
+    pub fn get(&self, term: &str) -> u32 {
+        self.0.get(term).copied().unwrap_or(0)
+    }
+
+    /// Whether `term` occurs at least once.
+    pub fn contains(&self, term: &str) -> bool {
+        self.get(term) > 0
+    }
+
+    /// The terms and their counts, in term order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u32)> + '_ {
+        self.0.iter().map(|(term, count)| (term.as_str(), *count))
+    }
+
+    /// The distinct terms, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
+        self.0.keys().map(String::as_str)
+    }
+
+    /// Number of distinct terms.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no term was kept (an empty or all-stopword text).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Sum of all counts: what a labelled document adds to its topics' `total_terms`.
+    pub fn total(&self) -> u64 {
+        self.0.values().map(|count| u64::from(*count)).sum()
+    }
+}
+
+impl FromIterator<(String, u32)> for Terms {
+    /// Collects counts, adding up repeated terms and dropping zero counts.
+    fn from_iter<I: IntoIterator<Item = (String, u32)>>(iter: I) -> Self {
+        let mut counts = BTreeMap::new();
+        for (term, count) in iter {
+            if count > 0 {
+                let entry: &mut u32 = counts.entry(term).or_insert(0);
+                *entry = entry.saturating_add(count);
+            }
+        }
+        Terms(counts)
+    }
+}
+
+/// The term counts of `text`.
+///
+/// - Words are maximal runs of Unicode letters and digits, lower-cased; everything
+///   else (punctuation, symbols, apostrophes, hyphens) separates words.
+/// - Dropped: words made only of digits, words shorter than 2 or longer than 40
+///   characters, and English, German and French stopwords.
+/// - Each remaining word is reduced by the Snowball English (Porter2) stemmer, so
+///   "taxes", "taxed" and "tax" are one term; other languages' words keep their
+///   letters (umlauts and accents included) and lose at most an English-looking
+///   suffix.
+/// - At most [`MAX_TERMS_PER_DOCUMENT`] distinct terms are kept: the most frequent,
+///   ties broken by term order, so the result is deterministic.
+pub fn terms(text: &str) -> Terms {
+    let stemmer = Stemmer::create(Algorithm::English);
+    let mut counts: BTreeMap<String, u32> = BTreeMap::new();
+    for word in text.split(|c: char| !c.is_alphanumeric()) {
+        if let Some(term) = term_of(&stemmer, word) {
+            let entry = counts.entry(term).or_insert(0);
+            *entry = entry.saturating_add(1);
+        }
+    }
+    if counts.len() > MAX_TERMS_PER_DOCUMENT {
+        let mut ranked: Vec<(String, u32)> = counts.into_iter().collect();
+        // Stable sort on count alone keeps term order among equal counts.
+        ranked.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
+        ranked.truncate(MAX_TERMS_PER_DOCUMENT);
+        counts = ranked.into_iter().collect();
+    }
+    Terms(counts)
+}
+
+/// The distinct terms of a topic name, made exactly as document terms are (no cap).
+pub(crate) fn name_terms(name: &str) -> Vec<String> {
+    let stemmer = Stemmer::create(Algorithm::English);
+    let mut out: Vec<String> = name
+        .split(|c: char| !c.is_alphanumeric())
+        .filter_map(|word| term_of(&stemmer, word))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn term_of(stemmer: &Stemmer, word: &str) -> Option<String> {
+    if word.is_empty() || word.chars().all(char::is_numeric) {
+        return None;
+    }
+    let chars = word.chars().count();
+    if !(MIN_WORD_CHARS..=MAX_WORD_CHARS).contains(&chars) {
+        return None;
+    }
+    let lower = word.to_lowercase();
+    if is_stopword(&lower) {
+        return None;
+    }
+    let stem = stemmer.stem(&lower).into_owned();
+    // The stemmer can shorten a word below the minimum ("ies" forms); such a stem
+    // is too short to mean anything on its own.
+    (stem.chars().count() >= MIN_WORD_CHARS).then_some(stem)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(t: &Terms) -> Vec<&str> {
+        t.keys().collect()
+    }
+
+    #[test]
+    fn lower_cases_and_counts() {
+        let t = terms("Invoice INVOICE invoice receipt");
+        assert_eq!(t.get("invoic"), 3);
+        assert_eq!(t.get("receipt"), 1);
+        assert_eq!(t.total(), 4);
+        assert_eq!(t.len(), 2);
+    }
+
+    #[test]
+    fn drops_english_stopwords() {
+        let t = terms("The policy and the premium are due for you");
+        assert_eq!(keys(&t), vec!["due", "polici", "premium"]);
+    }
+
+    #[test]
+    fn drops_german_and_french_stopwords() {
+        let de = terms("Die Kosten für das Zimmer und der Garten");
+        assert_eq!(keys(&de), vec!["garten", "kosten", "zimmer"]);
+        let fr = terms("Les frais de garde pour les enfants avec une attestation");
+        assert_eq!(keys(&fr), vec!["attest", "enfant", "frai", "gard"]);
+    }
+
+    #[test]
+    fn drops_numbers_and_keeps_codes() {
+        let t = terms("Total 1,482.60 due 31/01/2024, form P60 and 1099 code 1257L");
+        assert!(!t.keys().any(|k| k.chars().all(char::is_numeric)));
+        assert!(t.contains("p60"));
+        assert!(t.contains("1257l"));
+        assert!(t.contains("total"));
+    }
+
+    #[test]
+    fn drops_too_short_and_too_long_words() {
+        let long = "a".repeat(41);
+        let t = terms(&format!("x y ok {long} {}", "b".repeat(40)));
+        assert!(t.contains("ok"));
+        assert!(!t.contains(&long));
+        assert!(t.contains(&"b".repeat(40)));
+        assert_eq!(t.len(), 2);
+    }
+
+    #[test]
+    fn stems_plurals_and_verb_forms() {
+        let t = terms("taxes tax taxed policies policy payments payment claiming claimed claims");
+        assert_eq!(t.get("tax"), 3);
+        assert_eq!(t.get("polici"), 2);
+        assert_eq!(t.get("payment"), 2);
+        assert_eq!(t.get("claim"), 3);
+        assert_eq!(t.len(), 4);
+    }
+
+    #[test]
+    fn keeps_umlauts_and_accents() {
+        let t = terms("Prüfbericht Gebühr Straße fête Élodie");
+        assert!(t.contains("prüfbericht"));
+        assert!(t.contains("gebühr"));
+        assert!(t.contains("straße"));
+        assert!(t.contains("fête"));
+        assert!(t.contains("élodi"));
+    }
+
+    #[test]
+    fn punctuation_and_symbols_separate_words() {
+        let t = terms("e-mail: claims@insurer.example — «policy»|renewal");
+        assert!(t.contains("mail"));
+        assert!(t.contains("claim"));
+        assert!(t.contains("insur"));
+        assert!(t.contains("polici"));
+        assert!(t.contains("renew"));
+    }
+
+    #[test]
+    fn empty_and_stopword_only_texts_have_no_terms() {
+        assert!(terms("").is_empty());
+        assert!(terms("and the of — 12 34 , .").is_empty());
+    }
+
+    #[test]
+    fn caps_distinct_terms_keeping_the_most_frequent() {
+        let mut text = String::from("frequent frequent frequent ");
+        for i in 0..2_500 {
+            // Letters only, so no word is dropped as a number.
+            let word: String = format!("{i:04}")
+                .chars()
+                .map(|d| char::from(b'a' + (d as u8 - b'0')))
+                .collect();
+            text.push_str(&format!("w{word} "));
+        }
+        let t = terms(&text);
+        assert_eq!(t.len(), MAX_TERMS_PER_DOCUMENT);
+        assert_eq!(t.get("frequent"), 3);
+        // Ties are kept in term order: the smallest terms survive.
+        assert!(t.contains("waaaa"));
+        assert!(!t.contains("wcjjj"));
+    }
+
+    #[test]
+    fn names_are_stemmed_like_documents() {
+        assert_eq!(name_terms("Taxes"), vec!["tax"]);
+        assert_eq!(
+            name_terms("Car & Home insurance"),
+            vec!["car", "home", "insur"]
+        );
+        assert!(name_terms("The Other").is_empty(), "stopwords only");
+    }
+
+    #[test]
+    fn serde_round_trip_is_a_plain_map() {
+        let t = terms("rent rent deposit");
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(json, r#"{"deposit":1,"rent":2}"#);
+        let back: Terms = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, t);
+        let zero: Terms = serde_json::from_str(r#"{"deposit":0,"rent":2}"#).unwrap();
+        assert_eq!(zero.len(), 1);
+    }
+}

@@ -1,0 +1,448 @@
+//! Extraction and classification end to end (AI-1..AI-4, SECURITY 26): a confirmed
+//! document's text is extracted by the real `docuvault extract` child and filed under
+//! topics by the offline classifier; hostile files fail their own document and nothing
+//! else; a redelivered confirm classifies once; the classifier learns from what each
+//! person filed, and from nobody else.
+
+#[path = "../../extract/tests/it/fixtures.rs"]
+#[allow(dead_code)]
+mod fixtures;
+
+use crate::support::documents::{Docs, TEXT};
+use crate::support::TestEnv;
+use docuvault::system::Components;
+use domain::document::classification::first_request;
+use fixtures::RawEntry;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use uuid::Uuid;
+use workers::jobs::{Delivery, Job};
+
+const PDF: &str = "application/pdf";
+const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+const MARKDOWN: &str = "text/markdown";
+
+async fn create_topic(docs: &Docs, name: &str) -> String {
+    let response = docs
+        .send_json(Method::POST, "/api/topics", json!({ "name": name }))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED, "create {name}");
+    let body: Value = response.json().await.unwrap();
+    body["id"].as_str().unwrap().to_owned()
+}
+
+/// Uploads a document and waits for its run to end; returns its view.
+async fn classified(env: &TestEnv, docs: &Docs, name: &str, bytes: Vec<u8>, kind: &str) -> Value {
+    let body = docs.upload(name, bytes, kind).await;
+    let id = body["id"].as_str().unwrap().to_owned();
+    settled(env, docs, &id).await
+}
+
+/// Waits until the document's run has ended (classified or failed); returns its view.
+async fn settled(env: &TestEnv, docs: &Docs, id: &str) -> Value {
+    let path = format!("/api/documents/{id}");
+    env.eventually(&format!("{id} classified or failed"), || async {
+        let status = docs.json(&path).await["classification"].clone();
+        status == "classified" || status == "failed"
+    })
+    .await;
+    docs.json(&path).await
+}
+
+fn topics_of(view: &Value) -> Vec<String> {
+    view["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn found(docs: &Docs, query: &str) -> Vec<String> {
+    docs.json(&format!("/api/search?q={query}")).await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn events_of(env: &TestEnv, document: &str, event_type: &str) -> i64 {
+    sqlx::query_scalar(
+        "select count(*) from events
+          where aggregate_type = 'document' and aggregate_id = $1 and event_type = $2",
+    )
+    .bind(document)
+    .bind(event_type)
+    .fetch_one(&env.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn documents_of_every_kind_get_their_text_and_topics_and_hostile_files_fail_alone() {
+    let env = TestEnv::new().await;
+    let (_, token) = env.register("ann").await;
+    let (running, url) = env.start_all().await;
+    env.users_reach(token).await;
+    let ann = Docs::signed_in(&url, "ann").await;
+    let garden = create_topic(&ann, "Garden").await;
+
+    // A PDF, a Word document and a Markdown file: their words are found, and the one that
+    // speaks of the garden is filed under it by name.
+    let pdf = classified(
+        &env,
+        &ann,
+        "shed.pdf",
+        fixtures::pdf(&[fixtures::INVOICE]),
+        PDF,
+    )
+    .await;
+    assert_eq!(pdf["classification"], "classified", "{pdf}");
+    assert_eq!(topics_of(&pdf), std::slice::from_ref(&garden));
+    let docx = fixtures::docx(&fixtures::document_xml(
+        "<w:p><w:r><w:t>Quarterly minutes of the allotment society</w:t></w:r></w:p>",
+    ));
+    let word = classified(&env, &ann, "minutes.docx", docx, DOCX).await;
+    assert_eq!(word["classification"], "classified", "{word}");
+    let markdown = b"# Packing list\n\n* *passport* and [tickets](https://example.test)\n";
+    let list = classified(&env, &ann, "list.md", markdown.to_vec(), MARKDOWN).await;
+    assert_eq!(list["classification"], "classified", "{list}");
+    assert!(topics_of(&list).is_empty());
+    assert_eq!(found(&ann, "shed").await, ["shed.pdf"]);
+    assert_eq!(found(&ann, "allotment").await, ["minutes.docx"]);
+    assert_eq!(found(&ann, "passport").await, ["list.md"]);
+    assert!(
+        found(&ann, "example").await.is_empty(),
+        "link targets are not text"
+    );
+
+    // Hostile files fail their own document with a reason, and only it.
+    let truncated = fixtures::pdf(&[fixtures::INVOICE]);
+    let truncated = truncated[..truncated.len() / 2].to_vec();
+    let cyclic = fixtures::raw_pdf(&[
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [2 0 R] /Count 1 >>".to_vec(),
+    ]);
+    // Its headers promise 1,000 bytes (which passes the checks at upload); it inflates to
+    // 4 MiB.
+    let (zeros, crc) = fixtures::deflated_zeros(4);
+    let lying_zip = fixtures::raw_zip(
+        &[RawEntry {
+            name: "word/document.xml".to_owned(),
+            method: 8,
+            crc,
+            declared_size: 1000,
+            data: zeros,
+        }],
+        false,
+    );
+    // Valid UTF-8 without a NUL (so it passes the checks at upload), but no text.
+    let control: Vec<u8> = (1u8..32).cycle().take(4096).collect();
+    for (name, bytes, kind, reason) in [
+        ("truncated.pdf", truncated, PDF, "PDF"),
+        ("cycle.pdf", cyclic, PDF, "PDF"),
+        ("lying.docx", lying_zip, DOCX, ""),
+        ("binary.txt", control, TEXT, "binary"),
+    ] {
+        let view = classified(&env, &ann, name, bytes, kind).await;
+        assert_eq!(view["classification"], "failed", "{name}: {view}");
+        let error = view["classification_error"].as_str().unwrap();
+        assert!(error.contains(reason), "{name}: {error}");
+    }
+    // A zip bomb does not get as far: the upload's own checks refuse it.
+    let started = ann
+        .start("bomb.docx", fixtures::zip_bomb().len(), DOCX)
+        .await;
+    assert!(fixtures::zip_bomb().len() < 50_000);
+    assert_eq!(
+        ann.put(&started, fixtures::zip_bomb()).await.status(),
+        StatusCode::OK
+    );
+    let refused = ann.confirm(&started.id).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let empty = ann.initiate("empty.txt", 0, TEXT).await;
+    assert_eq!(empty.status(), StatusCode::BAD_REQUEST);
+    // And the next document is classified as if nothing happened.
+    let after = classified(
+        &env,
+        &ann,
+        "after.txt",
+        b"Plans for the garden: roses by the fence".to_vec(),
+        TEXT,
+    )
+    .await;
+    assert_eq!(after["classification"], "classified");
+    assert_eq!(topics_of(&after), std::slice::from_ref(&garden));
+
+    // The owner runs a failed document again; it fails again, for the same reason, and a
+    // classified one is classified again without repeating its topics.
+    let failed_id = {
+        let list = ann.json("/api/documents?sort=name&order=asc").await;
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|item| item["name"] == "binary.txt")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let rerun = ann
+        .send(
+            Method::POST,
+            &format!("/api/documents/{failed_id}/classify"),
+        )
+        .await;
+    assert_eq!(rerun.status(), StatusCode::ACCEPTED);
+    env.eventually("the rerun failed too", || async {
+        events_of(&env, &failed_id, "ClassificationFailed").await == 2
+    })
+    .await;
+    let pdf_id = pdf["id"].as_str().unwrap();
+    let again = ann
+        .send(Method::POST, &format!("/api/documents/{pdf_id}/classify"))
+        .await;
+    assert_eq!(again.status(), StatusCode::ACCEPTED);
+    env.eventually("the rerun classified", || async {
+        events_of(&env, pdf_id, "DocumentClassified").await == 2
+    })
+    .await;
+    assert_eq!(topics_of(&settled(&env, &ann, pdf_id).await), [garden]);
+    // Nothing that is not a document of hers.
+    let missing = ann
+        .send(
+            Method::POST,
+            &format!("/api/documents/{}/classify", Uuid::new_v4()),
+        )
+        .await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+    // The text lives sealed in the side store, never in the log.
+    let logged: i64 =
+        sqlx::query_scalar("select count(*) from events where payload::text like '%allotment%'")
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+    assert_eq!(logged, 0);
+    let stored: Vec<String> = sqlx::query_scalar("select sealed from document_texts")
+        .fetch_all(&env.pool)
+        .await
+        .unwrap();
+    assert!(stored.len() >= 4);
+    assert!(stored.iter().all(|sealed| !sealed.contains("allotment")));
+
+    // Rebuilt from the log and the side store, the model answers the same.
+    let before = (found(&ann, "shed").await, found(&ann, "allotment").await);
+    let model = docuvault::system::read_model(env.keys(), "documents").unwrap();
+    projections::replay::replay(&env.ddl, model.as_ref(), 2)
+        .await
+        .unwrap();
+    let after = (found(&ann, "shed").await, found(&ann, "allotment").await);
+    assert_eq!(after, before);
+
+    running.stop().await;
+    drop(env);
+}
+
+#[tokio::test]
+async fn a_confirm_delivered_three_times_is_classified_once() {
+    let env = TestEnv::new().await;
+    let (_, token) = env.register("ann").await;
+    // No workers: the test is the worker, and the event comes three times.
+    let (running, url) = env
+        .start_with(
+            Components {
+                workers: false,
+                ..Components::ALL
+            },
+            Arc::new(eventlog::SystemClock),
+            |_| {},
+        )
+        .await;
+    env.users_reach(token).await;
+    let ann = Docs::signed_in(&url, "ann").await;
+    create_topic(&ann, "Garden").await;
+    let body = ann
+        .upload("plan.txt", b"A plan for the garden".to_vec(), TEXT)
+        .await;
+    let id: Uuid = body["id"].as_str().unwrap().parse().unwrap();
+    let confirmed = sqlx::query_scalar::<_, i64>(
+        "select sequence from events
+          where aggregate_id = $1 and event_type = 'UploadConfirmed'",
+    )
+    .bind(id.to_string())
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
+    let event = eventlog::log::read_aggregate_range(
+        &env.pool,
+        "document",
+        &id.to_string(),
+        confirmed,
+        confirmed,
+    )
+    .await
+    .unwrap()
+    .remove(0);
+    let job = classifier_job(&env).await;
+    let first = Delivery {
+        number: 1,
+        last: false,
+    };
+    // Two workers at once (a redelivery while the first was still at it), then again.
+    let (a, b) = tokio::join!(job.handle(&event, first), job.handle(&event, first));
+    a.unwrap();
+    b.unwrap();
+    job.handle(&event, first).await.unwrap();
+    let document = id.to_string();
+    assert_eq!(events_of(&env, &document, "TextExtracted").await, 1);
+    assert_eq!(events_of(&env, &document, "DocumentClassified").await, 1);
+    assert_eq!(events_of(&env, &document, "ClassificationFailed").await, 0);
+    // The commands it ran carry ids derived from the event, so the log says why.
+    let causes: Vec<Option<String>> = sqlx::query_scalar(
+        "select metadata->>'causation_id' from events
+          where aggregate_id = $1 and event_type in ('TextExtracted', 'DocumentClassified')",
+    )
+    .bind(&document)
+    .fetch_all(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        causes,
+        vec![Some(event.event_id.to_string()); 2],
+        "run {}",
+        first_request(id)
+    );
+
+    running.stop().await;
+    drop(env);
+}
+
+/// How many of `owner`'s documents the classifier model has learned from.
+async fn labelled(env: &TestEnv, owner: Uuid) -> i64 {
+    let schema = projections::model::live_schema("classifier");
+    sqlx::query_scalar::<_, i64>(&format!(
+        "select documents from {schema}.people where owner = $1"
+    ))
+    .bind(owner)
+    .fetch_optional(&env.pool)
+    .await
+    .unwrap()
+    .unwrap_or(0)
+}
+
+/// The classification job as `docuvault work` builds it.
+async fn classifier_job(env: &TestEnv) -> workers::classify::ClassifyDocuments {
+    let documents = commands::documents::Documents::new(
+        commands::EventStore::new(env.pool.clone()),
+        env.keys(),
+        env.objects().await,
+        Arc::new(eventlog::SystemClock),
+        env.settings.document_policy(),
+    );
+    workers::classify::ClassifyDocuments::new(
+        commands::classification::Classifications::new(documents),
+        env.pool.clone(),
+        env.settings.extraction_sandbox().unwrap(),
+        Arc::new(workers::classify::offline::OfflineClassifier::new(
+            env.pool.clone(),
+        )),
+    )
+}
+
+const PETS: [&str; 4] = [
+    "Vaccination record: the puppy received its rabies shot; next booster in spring. \
+     Kennel cough drops twice daily, walk on the leash only.",
+    "Invoice from the veterinarian: dental cleaning for the cat, worming tablets, \
+     flea treatment and a bag of kibble.",
+    "Adoption contract for a rescue dog: microchip number, neutering confirmed, \
+     feeding guide and the shelter's phone number.",
+    "Pet sitter notes: feed the cat at seven, the dog needs two walks, litter box on \
+     Fridays, vet number on the fridge.",
+];
+
+const CARS: [&str; 4] = [
+    "Workshop invoice: oil change, new brake pads on the front axle, tyre rotation; \
+     mileage 84,200 km.",
+    "Inspection report: the exhaust passes, headlights adjusted, rust on the rear \
+     wheel arch to be watched at the next service.",
+    "Registration renewal for the vehicle: licence plate, engine number, emissions \
+     class and the road tax due.",
+    "Garage quote: replace the timing belt and water pump, coolant flush, \
+     battery test and wiper blades.",
+];
+
+#[tokio::test]
+async fn the_offline_classifier_learns_from_what_each_person_filed_and_from_nobody_else() {
+    let env = TestEnv::new().await;
+    let (ann_id, ann_token) = env.register("ann").await;
+    let (_, bob_token) = env.register("bob").await;
+    let (running, url) = env.start_all().await;
+    env.users_reach(ann_token).await;
+    env.users_reach(bob_token).await;
+    let ann = Docs::signed_in(&url, "ann").await;
+    let bob = Docs::signed_in(&url, "bob").await;
+    // Names the texts never use: only what ann filed can teach the classifier.
+    let animals = create_topic(&ann, "Companions").await;
+    let motoring = create_topic(&ann, "Motoring").await;
+    for (texts, topic) in [(PETS, &animals), (CARS, &motoring)] {
+        for (n, text) in texts.iter().enumerate() {
+            let view = classified(
+                &env,
+                &ann,
+                &format!("{topic}-{n}.txt"),
+                text.as_bytes().to_vec(),
+                TEXT,
+            )
+            .await;
+            let id = view["id"].as_str().unwrap();
+            let response = ann
+                .send_json(
+                    Method::PUT,
+                    &format!("/api/documents/{id}/topics"),
+                    json!({ "topics": [topic] }),
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+    }
+    let new_pet = "Reminder from the veterinarian: the cat's booster vaccination and \
+                   worming are due; bring the microchip card.";
+    let new_car = "Service reminder: brake fluid and oil change due at 90,000 km, \
+                   tyre pressure check included.";
+    env.eventually("ann's model counts what she filed", || async {
+        labelled(&env, ann_id).await == 8
+    })
+    .await;
+    let pet = classified(&env, &ann, "pet.txt", new_pet.as_bytes().to_vec(), TEXT).await;
+    assert_eq!(topics_of(&pet), std::slice::from_ref(&animals));
+    let car = classified(&env, &ann, "car.txt", new_car.as_bytes().to_vec(), TEXT).await;
+    assert_eq!(topics_of(&car), std::slice::from_ref(&motoring));
+
+    // Bob has a topic of the same name and nothing filed: ann's model is not his.
+    create_topic(&bob, "Companions").await;
+    let his = classified(&env, &bob, "pet.txt", new_pet.as_bytes().to_vec(), TEXT).await;
+    assert_eq!(his["classification"], "classified");
+    assert!(topics_of(&his).is_empty(), "{his}");
+
+    // Rebuilt from the log and the side store, the model classifies the same.
+    let model = docuvault::system::read_model(env.keys(), "classifier").unwrap();
+    projections::replay::replay(&env.ddl, model.as_ref(), 2)
+        .await
+        .unwrap();
+    let again = classified(
+        &env,
+        &ann,
+        "car again.txt",
+        new_car.as_bytes().to_vec(),
+        TEXT,
+    )
+    .await;
+    assert_eq!(topics_of(&again), [motoring]);
+
+    running.stop().await;
+    drop(env);
+}

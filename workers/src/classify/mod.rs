@@ -1,0 +1,236 @@
+//! The classification worker (AI-1, AI-3, AI-4): a competing consumer of document events
+//! (start more workers to go faster). For a confirm, or the owner's request to run again,
+//! it reads the bytes, extracts their text in a limited child process, keeps the text
+//! sealed in the side store and records it (`TextExtracted`), asks the owner's classifier
+//! for topics and records them (`DocumentClassified`). A file that cannot be read fails
+//! its run at once (`ClassificationFailed`); a failure of the server or the classifier is
+//! retried with growing pauses and recorded as the run's failure on the last delivery.
+//! Every command it runs carries an id derived from the event it handles, and the
+//! document ignores results of a run that already has them, so redelivery changes nothing.
+
+pub mod offline;
+pub mod provider;
+
+use crate::documents::caused_by;
+use crate::jobs::{Delivery, Job};
+use commands::classification::{Classifications, Run};
+use commands::documents::DocumentsError;
+use commands::CommandMeta;
+use domain::document::classification::{
+    first_request, ClassificationStage, FailedStep, Failure, Verdict,
+};
+use domain::document::{DocumentEvent, DocumentKind};
+use eventlog::StoredEvent;
+use futures::future::BoxFuture;
+use provider::{Candidate, Provider, Question};
+use sqlx::PgPool;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// The worker's name in command ids and actors.
+const NAME: &str = "classifier";
+
+pub struct ClassifyDocuments {
+    classifications: Classifications,
+    pool: PgPool,
+    sandbox: extract::Sandbox,
+    provider: Arc<dyn Provider>,
+}
+
+impl ClassifyDocuments {
+    pub fn new(
+        classifications: Classifications,
+        pool: PgPool,
+        sandbox: extract::Sandbox,
+        provider: Arc<dyn Provider>,
+    ) -> Self {
+        Self {
+            classifications,
+            pool,
+            sandbox,
+            provider,
+        }
+    }
+}
+
+impl Job for ClassifyDocuments {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn aggregate_type(&self) -> &'static str {
+        "document"
+    }
+
+    fn handle<'a>(
+        &'a self,
+        event: &'a StoredEvent,
+        delivery: Delivery,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let decoded: DocumentEvent = match event.decode() {
+                Ok(decoded) => decoded,
+                Err(error) => {
+                    tracing::error!(event_id = %event.event_id, %error, "a document event this build cannot read");
+                    return Ok(());
+                }
+            };
+            let (document_id, request) = match decoded {
+                DocumentEvent::UploadConfirmed(e) => (e.document_id, first_request(e.document_id)),
+                DocumentEvent::ClassificationRequested(e) => (e.document_id, e.request),
+                _ => return Ok(()),
+            };
+            let meta = caused_by(event, NAME);
+            self.run(document_id, request, delivery, &meta)
+                .await
+                .map_err(|error| error.to_string())
+        })
+    }
+}
+
+/// Why a step did not finish: the document's fault (fail the run now) or the system's
+/// (retry, and fail the run on the last delivery).
+enum Stop {
+    Document(Failure),
+    System(Failure),
+}
+
+impl ClassifyDocuments {
+    async fn run(
+        &self,
+        document_id: Uuid,
+        request: Uuid,
+        delivery: Delivery,
+        meta: &CommandMeta,
+    ) -> Result<(), DocumentsError> {
+        let Some(mut run) = self.classifications.run_of(document_id).await? else {
+            return Ok(());
+        };
+        if !run.is_running(request) {
+            return Ok(());
+        }
+        let outcome = match self.text_of(&mut run, meta).await {
+            Ok(text) => self.classify(&run, &text, meta).await,
+            Err(stop) => Err(stop),
+        };
+        let failure = match outcome {
+            Ok(()) => return Ok(()),
+            Err(Stop::Document(failure)) => failure,
+            Err(Stop::System(failure)) if delivery.last => failure,
+            Err(Stop::System(failure)) => {
+                return Err(DocumentsError::Store(format!(
+                    "{} ({}), delivery {}",
+                    failure.reason, failure.code, delivery.number
+                )))
+            }
+        };
+        tracing::info!(%document_id, code = %failure.code, "classification failed");
+        self.classifications.fail(&run, failure, meta).await
+    }
+
+    /// The run's text: extracted now, or recorded by an earlier delivery.
+    async fn text_of(&self, run: &mut Run, meta: &CommandMeta) -> Result<String, Stop> {
+        if run.stage == ClassificationStage::Classifying {
+            return match self.classifications.text(run).await {
+                Ok(text) => Ok(text.map(|text| text.to_string()).unwrap_or_default()),
+                Err(error) => Err(system(FailedStep::Extraction, error)),
+            };
+        }
+        let limit = self.sandbox.limits.max_input_bytes;
+        let bytes = match self.classifications.bytes(run, limit).await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => {
+                return Err(Stop::Document(Failure {
+                    step: FailedStep::Extraction,
+                    code: "content_missing".into(),
+                    reason: "The file's content is gone.".into(),
+                }))
+            }
+            Err(DocumentsError::Objects(storage::StoreError::TooLarge(max))) => {
+                return Err(Stop::Document(Failure {
+                    step: FailedStep::Extraction,
+                    code: "too_large".into(),
+                    reason: format!("The file is larger than the {max} bytes text is read from."),
+                }))
+            }
+            Err(error) => return Err(system(FailedStep::Extraction, error)),
+        };
+        let extracted = match self.sandbox.run(kind_of(run.kind), &bytes).await {
+            Ok(extracted) => extracted,
+            Err(error) if error.is_document_fault() => {
+                return Err(Stop::Document(Failure {
+                    step: FailedStep::Extraction,
+                    code: error.code().into(),
+                    reason: error.to_string(),
+                }))
+            }
+            Err(error) => return Err(system(FailedStep::Extraction, error)),
+        };
+        let recorded = self
+            .classifications
+            .record_text(
+                run,
+                &extracted.text,
+                extracted.language.map(|language| language.to_string()),
+                extracted.truncated,
+                meta,
+            )
+            .await
+            .map_err(|error| system(FailedStep::Extraction, error))?;
+        run.text = Some(recorded);
+        run.stage = ClassificationStage::Classifying;
+        Ok(extracted.text)
+    }
+
+    async fn classify(&self, run: &Run, text: &str, meta: &CommandMeta) -> Result<(), Stop> {
+        let candidates: Vec<Candidate> =
+            projections::documents::queries::topic_names(&self.pool, run.owner)
+                .await
+                .map_err(|error| system(FailedStep::Classification, error))?
+                .into_iter()
+                .map(|(id, name)| Candidate { id, name })
+                .collect();
+        let question = Question {
+            owner: run.owner,
+            document_id: run.document_id,
+            text,
+            candidates: &candidates,
+            model: None,
+        };
+        let answer = self.provider.classify(question).await.map_err(|error| {
+            Stop::System(Failure {
+                step: FailedStep::Classification,
+                code: error.code().into(),
+                reason: error.to_string(),
+            })
+        })?;
+        let verdict = Verdict {
+            suggested: answer.topics,
+            provider: self.provider.name().into(),
+            model: answer.model,
+        };
+        self.classifications
+            .classify(run, verdict, meta)
+            .await
+            .map_err(|error| system(FailedStep::Classification, error))
+    }
+}
+
+/// A failure of the system, in words for the owner; the detail goes to the log.
+fn system(step: FailedStep, error: impl std::fmt::Display) -> Stop {
+    tracing::warn!(?step, %error, "a classification step failed");
+    Stop::System(Failure {
+        step,
+        code: "server_error".into(),
+        reason: "The server could not finish this step; run it again later.".into(),
+    })
+}
+
+fn kind_of(kind: DocumentKind) -> extract::Kind {
+    match kind {
+        DocumentKind::Pdf => extract::Kind::Pdf,
+        DocumentKind::Docx => extract::Kind::Docx,
+        DocumentKind::Text => extract::Kind::Text,
+        DocumentKind::Markdown => extract::Kind::Markdown,
+    }
+}
