@@ -42,6 +42,7 @@ fn env_usize(name: &str, default: usize) -> usize {
 }
 
 #[path = "support/bench_env.rs"]
+#[allow(dead_code)]
 mod bench_env;
 
 use bench_env::BenchEnv;

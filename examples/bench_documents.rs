@@ -31,13 +31,11 @@
     clippy::panic
 )]
 
-use axum::body::Bytes;
-use commands::documents::{Documents, DocumentsError, NewUpload};
+use commands::documents::{Documents, DocumentsError};
 use commands::{CommandMeta, EventStore};
 use crypto::KeyRing;
 use docuvault::config::Settings;
 use docuvault::system::{self, Components};
-use domain::user::{User, UserCommand};
 use domain::Clock;
 use projections::documents::queries::{self, Cursor, ListQuery, SortBy};
 use sqlx::postgres::PgPoolOptions;
@@ -46,9 +44,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use storage::local::{LocalDisk, UploadGrant};
-use storage::store::LOCAL_UPLOAD_PATH;
-use storage::{ObjectKey, ObjectStore};
+use storage::local::LocalDisk;
+use storage::ObjectStore;
 use uuid::Uuid;
 
 const PAGE: i64 = 50;
@@ -234,64 +231,22 @@ impl Bench {
 
     /// Registers a person (with the data key their file names are sealed under).
     async fn register(&self, n: usize, tag: &str) -> Uuid {
-        let command = self
-            .env
-            .registration(&self.keys, n, tag, self.clock.now())
-            .await;
-        let user_id = command.user_id;
-        EventStore::new(self.pool.clone())
-            .execute::<User>(
-                &user_id.to_string(),
-                UserCommand::Register(command),
-                (),
-                &CommandMeta::new("bench", "bench"),
-            )
+        self.env
+            .register(&self.pool, &self.keys, n, tag, self.clock.now())
             .await
-            .unwrap();
-        user_id
     }
 
-    /// Step one of an upload and the PUT of its bytes, as the upload route does it: the
-    /// key from the link's path, the grant checked against the link's signature.
     async fn prepare(&self, owner: Uuid, n: usize) -> Uuid {
-        let body = body_of(n);
-        let name = name_of(n);
-        let meta = CommandMeta::new(owner.to_string(), "bench-initiate");
-        let initiated = self
-            .documents
-            .initiate(
-                owner,
-                NewUpload {
-                    name: &name,
-                    size: body.len() as u64,
-                    content_type: content_type_of(n),
-                },
-                &meta,
-            )
-            .await
-            .unwrap();
-        let (path, query) = initiated.link.url.split_once('?').unwrap();
-        let key = path
-            .strip_prefix(LOCAL_UPLOAD_PATH)
-            .and_then(|rest| rest.strip_prefix('/'))
-            .and_then(ObjectKey::parse)
-            .unwrap();
-        let signature = query
-            .split('&')
-            .find_map(|pair| pair.strip_prefix("signature="))
-            .unwrap();
-        let grant = UploadGrant {
-            key,
-            length: body.len() as u64,
-            content_type: initiated.kind.content_type().to_owned(),
-            expires_at: initiated.link.expires_at,
-        };
-        self.disk
-            .verify(&grant, signature, self.clock.now())
-            .unwrap();
-        let chunks = futures::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::from(body))]);
-        self.disk.write(&grant, chunks).await.unwrap();
-        initiated.document_id
+        bench_env::put_upload(
+            &self.documents,
+            &self.disk,
+            self.clock.now(),
+            owner,
+            &name_of(n),
+            body_of(n),
+            content_type_of(n),
+        )
+        .await
     }
 
     /// Times one confirm.

@@ -76,6 +76,30 @@ impl BenchEnv {
         }
     }
 
+    /// Registers person `n` of group `tag` through the write side (with the data key
+    /// their fields are sealed under); returns their id.
+    pub async fn register(
+        &self,
+        pool: &sqlx::PgPool,
+        keys: &KeyRing,
+        n: usize,
+        tag: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Uuid {
+        let command = self.registration(keys, n, tag, at).await;
+        let user_id = command.user_id;
+        commands::EventStore::new(pool.clone())
+            .execute::<domain::user::User>(
+                &user_id.to_string(),
+                domain::user::UserCommand::Register(command),
+                (),
+                &commands::CommandMeta::new("bench", "bench"),
+            )
+            .await
+            .unwrap();
+        user_id
+    }
+
     /// Drops the database and the stream (close the run's pools first).
     pub async fn drop_everything(&self) {
         let server = PgPoolOptions::new()
@@ -94,4 +118,52 @@ impl BenchEnv {
             .delete_stream(bus.stream_name())
             .await;
     }
+}
+
+/// Step one of an upload and the PUT of its bytes to the local-disk store, as the upload
+/// route does it: the key from the link's path, the grant checked against the link's
+/// signature. Returns the pending document's id.
+pub async fn put_upload(
+    documents: &commands::documents::Documents,
+    disk: &storage::local::LocalDisk,
+    now: chrono::DateTime<chrono::Utc>,
+    owner: Uuid,
+    name: &str,
+    body: Vec<u8>,
+    content_type: &str,
+) -> Uuid {
+    let meta = commands::CommandMeta::new(owner.to_string(), "bench-initiate");
+    let initiated = documents
+        .initiate(
+            owner,
+            commands::documents::NewUpload {
+                name,
+                size: body.len() as u64,
+                content_type,
+            },
+            &meta,
+        )
+        .await
+        .unwrap();
+    let (path, query) = initiated.link.url.split_once('?').unwrap();
+    let key = path
+        .strip_prefix(storage::store::LOCAL_UPLOAD_PATH)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .and_then(storage::ObjectKey::parse)
+        .unwrap();
+    let signature = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("signature="))
+        .unwrap();
+    let grant = storage::local::UploadGrant {
+        key,
+        length: body.len() as u64,
+        content_type: initiated.kind.content_type().to_owned(),
+        expires_at: initiated.link.expires_at,
+    };
+    disk.verify(&grant, signature, now).unwrap();
+    let chunks =
+        futures::stream::iter([Ok::<_, std::convert::Infallible>(bytes::Bytes::from(body))]);
+    disk.write(&grant, chunks).await.unwrap();
+    initiated.document_id
 }
