@@ -80,3 +80,55 @@ export function mockXhr(): typeof MockXhr {
   vi.stubGlobal('XMLHttpRequest', MockXhr)
   return MockXhr
 }
+
+/**
+ * A `text/event-stream` response whose body a test writes as it goes, like the server's
+ * `GET /api/events`. Aborting the request's signal ends the body with an AbortError, as
+ * a browser does.
+ */
+export class FakeEventStream {
+  readonly response: Response
+  private controller!: ReadableStreamDefaultController<Uint8Array>
+  private closed = false
+
+  constructor(signal?: AbortSignal | null, status = 200) {
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.controller = controller
+      },
+    })
+    this.response = new Response(body, { status, headers: { 'Content-Type': 'text/event-stream' } })
+    signal?.addEventListener('abort', () => this.fail(new DOMException('The operation was aborted.', 'AbortError')))
+  }
+
+  get open(): boolean {
+    return !this.closed
+  }
+
+  /** Writes text as one chunk. */
+  send(text: string) {
+    this.bytes(new TextEncoder().encode(text))
+  }
+
+  bytes(chunk: Uint8Array) {
+    if (!this.closed) this.controller.enqueue(chunk)
+  }
+
+  /** One event, as the server writes it. */
+  event(type: string, data: unknown) {
+    this.send(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`)
+  }
+
+  /** The stream ends (the token's time is up, or the server restarts). */
+  end() {
+    if (this.closed) return
+    this.closed = true
+    this.controller.close()
+  }
+
+  fail(error: unknown = new TypeError('network error')) {
+    if (this.closed) return
+    this.closed = true
+    this.controller.error(error)
+  }
+}

@@ -262,3 +262,59 @@ async fn a_person_files_tags_shares_and_finds_documents_and_a_friend_reads_them_
     assert_eq!(count("ShareRevoked"), 1);
     running.stop().await;
 }
+
+#[tokio::test]
+async fn a_person_watches_an_upload_get_read_and_filed_without_reloading() {
+    let env = TestEnv::new().await;
+    let handle = format!("live_{}", &env.database[7..15]);
+    let (_, token) = env.register(&handle).await;
+    let (running, url) = env.start_all().await;
+    env.users_reach(token).await;
+    run_e2e(&env, "classify.e2e.mjs", &url, &handle).await;
+
+    // Per document, what happened to it, in order.
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "select aggregate_id, event_type from events
+          where aggregate_type = 'document' order by position",
+    )
+    .fetch_all(&env.pool)
+    .await
+    .unwrap();
+    let mut documents: Vec<(String, Vec<String>)> = Vec::new();
+    for (id, kind) in rows {
+        match documents.iter_mut().find(|(known, _)| *known == id) {
+            Some((_, kinds)) => kinds.push(kind),
+            None => documents.push((id, vec![kind])),
+        }
+    }
+    assert_eq!(documents.len(), 2, "{documents:?}");
+    let count = |kinds: &[String], kind: &str| kinds.iter().filter(|k| *k == kind).count();
+    // The garden plans: read and filed once, never failed.
+    let (plans, kinds) = &documents[0];
+    assert_eq!(count(kinds, "DocumentClassified"), 1, "{kinds:?}");
+    assert_eq!(count(kinds, "ClassificationFailed"), 0, "{kinds:?}");
+    // The binary file: failed on upload, asked again ("Run again"), failed again.
+    let (_, kinds) = &documents[1];
+    assert_eq!(count(kinds, "ClassificationFailed"), 2, "{kinds:?}");
+    assert_eq!(count(kinds, "ClassificationRequested"), 1, "{kinds:?}");
+    assert_eq!(count(kinds, "DocumentClassified"), 0, "{kinds:?}");
+
+    // Filed under the topic the person made on the page.
+    let garden: String = sqlx::query_scalar(
+        "select payload -> 'TopicCreated' ->> 'topic_id' from events
+          where event_type = 'TopicCreated'",
+    )
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
+    let topics: serde_json::Value = sqlx::query_scalar(
+        "select payload -> 'DocumentClassified' -> 'topics' from events
+          where aggregate_id = $1 and event_type = 'DocumentClassified'",
+    )
+    .bind(plans)
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(topics, serde_json::json!([garden]));
+    running.stop().await;
+}

@@ -29,6 +29,8 @@ function doc(name: string, kind: DocumentKind): VaultDocument {
     duplicate: false,
     folder_id: null,
     topics: [],
+    classification: null,
+    classification_error: null,
   }
 }
 

@@ -31,6 +31,8 @@ function doc(topics: string[]): VaultDocument {
     duplicate: false,
     folder_id: null,
     topics,
+    classification: null,
+    classification_error: null,
   }
 }
 

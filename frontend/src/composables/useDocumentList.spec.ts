@@ -20,6 +20,8 @@ function doc(id: string): VaultDocument {
     duplicate: false,
     folder_id: null,
     topics: [],
+    classification: null,
+    classification_error: null,
   }
 }
 

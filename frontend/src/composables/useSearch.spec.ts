@@ -23,6 +23,8 @@ function hit(id: string): SearchHit {
     duplicate: false,
     folder_id: null,
     topics: [],
+    classification: null,
+    classification_error: null,
     shared_by: null,
     snippet_html: `<mark>${id}</mark>`,
   }

@@ -27,6 +27,8 @@ function doc(id: string, name: string): VaultDocument {
     duplicate: false,
     folder_id: null,
     topics: [],
+    classification: null,
+    classification_error: null,
   }
 }
 

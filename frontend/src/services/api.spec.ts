@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ApiError, checkHandle, register } from './api'
+import { ApiError, checkHandle, consistencyToken, noteConsistencyToken, register, request } from './api'
 import { ACCEPTED_MESSAGE, jsonResponse, mockFetch } from '../test-utils'
 
 const input = { email: 'ada@example.test', handle: 'ada', password: 'correct horse battery' }
@@ -65,5 +65,30 @@ describe('api', () => {
     expect(url).toBe('/api/handles/a%2Fb')
     expect(init?.method).toBe('GET')
     expect(init?.body).toBeUndefined()
+  })
+
+  it('adopts a consistency token learnt from a notice only when it is later than the one it has', async () => {
+    const written = new Response('{}', { status: 200, headers: { 'X-Consistency-Token': '10.50' } })
+    mockFetch(written)
+    await request('POST', '/api/documents/d1/classify')
+    expect(consistencyToken()).toBe('10.50')
+
+    noteConsistencyToken('10.49')
+    noteConsistencyToken('9.900')
+    noteConsistencyToken('not a token')
+    expect(consistencyToken()).toBe('10.50')
+
+    // Ordered by transaction first, whatever the position; and beyond 2^53.
+    noteConsistencyToken('11.3')
+    expect(consistencyToken()).toBe('11.3')
+    noteConsistencyToken('9007199254740993.1')
+    noteConsistencyToken('9007199254740992.9')
+    expect(consistencyToken()).toBe('9007199254740993.1')
+
+    const fetchMock = mockFetch(jsonResponse(200, {}))
+    await request('GET', '/api/documents')
+    expect((fetchMock.mock.calls[0]![1]?.headers as Record<string, string>)['X-Consistency-Token']).toBe(
+      '9007199254740993.1',
+    )
   })
 })

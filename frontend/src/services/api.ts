@@ -79,6 +79,25 @@ export function consistencyToken(): string | null {
   return latestConsistencyToken
 }
 
+/** A token's order (`<transaction>.<position>`), or null when it is not one. */
+function tokenOrder(token: string): [bigint, bigint] | null {
+  const found = /^(\d+)\.(\d+)$/.exec(token.trim())
+  return found ? [BigInt(found[1]!), BigInt(found[2]!)] : null
+}
+
+/**
+ * Adopts a token learnt elsewhere (a live notice's), so the next reads reflect what it
+ * stands for. Only a later one is taken: an older token would weaken read-your-writes.
+ */
+export function noteConsistencyToken(token: string) {
+  const next = tokenOrder(token)
+  if (next === null) return
+  const current = latestConsistencyToken === null ? null : tokenOrder(latestConsistencyToken)
+  if (current === null || next[0] > current[0] || (next[0] === current[0] && next[1] > current[1])) {
+    latestConsistencyToken = token.trim()
+  }
+}
+
 /** Sends one call and remembers the consistency token a write answers with. */
 async function send(method: Method, path: string, headers: Record<string, string>, body?: string): Promise<Response> {
   let response: Response

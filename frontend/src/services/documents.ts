@@ -12,6 +12,11 @@ export type DocumentKind = 'pdf' | 'docx' | 'text' | 'markdown'
 export type DocumentStatus = 'pending' | 'confirmed'
 export type SortKey = 'date' | 'name' | 'size'
 export type SortOrder = 'asc' | 'desc'
+/**
+ * Where the reading and filing of a confirmed document stands (AI-1..AI-4): its text is
+ * being extracted, then classified under topics; or it failed, and says why.
+ */
+export type Classification = 'extracting' | 'classifying' | 'classified' | 'failed'
 
 /** A document as the API shows it ("Document" alone would shadow the DOM's). */
 export interface VaultDocument {
@@ -30,6 +35,10 @@ export interface VaultDocument {
   folder_id: string | null
   /** Its topics' ids (names from GET /api/topics). */
   topics: string[]
+  /** Null for a pending upload (and documents from before classification). */
+  classification: Classification | null
+  /** Why it failed (about the file or the classifier): plain text, never HTML. */
+  classification_error: string | null
 }
 
 export interface DocumentPage {
@@ -113,6 +122,11 @@ export function createDocument(input: NewDocument): Promise<CreatedDocument> {
 /** Once the bytes are up: 409 `upload_missing` / `quota_exceeded`, 422 `content_rejected`. */
 export function confirmDocument(id: string): Promise<VaultDocument> {
   return authorized<VaultDocument>('POST', documentPath(id, '/confirm'))
+}
+
+/** Reads and files it again (202, `extracting`); 409 `not_confirmed` for a pending upload. */
+export function classifyDocument(id: string): Promise<VaultDocument> {
+  return authorized<VaultDocument>('POST', documentPath(id, '/classify'))
 }
 
 export function renameDocument(id: string, name: string): Promise<VaultDocument> {

@@ -4,7 +4,9 @@ import type { DocumentKind, VaultDocument } from '../services/documents'
 import type { Folder } from '../services/folders'
 import type { Topic } from '../services/topics'
 import { DOCUMENT_TYPE, endDrag } from '../utils/dragMove'
-import { jsonResponse, mockXhr } from '../test-utils'
+import { live } from '../services/live'
+import { refresh } from '../services/session'
+import { FakeEventStream, jsonResponse, mockXhr } from '../test-utils'
 
 const push = vi.fn()
 vi.mock('vue-router', async (importOriginal) => ({
@@ -36,6 +38,10 @@ class FakeApi {
   /** Answers for POST /api/documents by file name, instead of creating the document. */
   refuseCreate = new Map<string, { status: number; body: unknown }>()
   calls: Call[] = []
+  /** The open `GET /api/events` streams, oldest first. */
+  streams: FakeEventStream[] = []
+  /** Calls (`METHOD path`) whose answer waits until the promise resolves. */
+  holds = new Map<string, Promise<void>>()
   private writes = 0
 
   add(name: string, kind: DocumentKind, extra: Partial<VaultDocument> = {}): VaultDocument {
@@ -51,6 +57,8 @@ class FakeApi {
       duplicate: false,
       folder_id: null,
       topics: [],
+      classification: null,
+      classification_error: null,
       ...extra,
     }
     this.docs.push(document)
@@ -111,6 +119,11 @@ class FakeApi {
     const rest = found?.[2] ?? ''
 
     if (path === '/api/auth/refresh') return jsonResponse(200, TOKENS)
+    if (path === '/api/events') {
+      const stream = new FakeEventStream(init.signal)
+      this.streams.push(stream)
+      return stream.response
+    }
     if (path === '/api/documents/usage') return jsonResponse(200, this.usage)
     if (path === '/api/folders' && method === 'GET') return jsonResponse(200, { items: this.folders })
     if (path === '/api/topics' && method === 'GET') return jsonResponse(200, { items: this.topics })
@@ -134,6 +147,7 @@ class FakeApi {
     if (!document) return jsonResponse(404, { code: 'not_found', message: 'Not found.' })
     if (rest === '/confirm' && method === 'POST') {
       document.status = 'confirmed'
+      document.classification = 'extracting'
       this.usage.used_bytes += document.size
       return this.written(200, document)
     }
@@ -162,6 +176,12 @@ class FakeApi {
       document.folder_id = target
       return this.written(200, document)
     }
+    if (rest === '/classify' && method === 'POST') {
+      if (document.status === 'pending') return jsonResponse(409, { code: 'not_confirmed', message: 'Not yet.' })
+      document.classification = 'extracting'
+      document.classification_error = null
+      return this.written(202, { ...document })
+    }
     if (rest === '/topics' && method === 'PUT') {
       document.topics = (body as { topics: string[] }).topics
       return this.written(200, document)
@@ -180,7 +200,11 @@ let wrapper: VueWrapper | undefined
 function serve() {
   vi.stubGlobal(
     'fetch',
-    vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => api.handle(String(input), init)),
+    vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+      const url = String(input)
+      await api.holds.get(`${init?.method ?? 'GET'} ${url.split('?')[0]}`)
+      return api.handle(url, init)
+    }),
   )
 }
 
@@ -222,6 +246,7 @@ describe('DocumentsView', () => {
   afterEach(() => {
     wrapper?.unmount()
     wrapper = undefined
+    live.stop()
   })
 
   it('shows the quota and the documents in a table, with a badge for duplicates', async () => {
@@ -697,5 +722,232 @@ describe('DocumentsView', () => {
     await flushPromises()
 
     expect(push).toHaveBeenCalledWith({ path: '/login', query: { next: '/documents' } })
+  })
+
+  describe('live notices', () => {
+    beforeEach(async () => {
+      // Signed in (a test above ends the session).
+      serve()
+      await refresh()
+    })
+
+    /** Opens the live stream, as the app shell does once someone is signed in. */
+    async function connect(): Promise<FakeEventStream> {
+      live.start()
+      await flushPromises()
+      const stream = api.streams.at(-1)!
+      stream.send('event: ready\ndata: {}\n\n')
+      await flushPromises()
+      return stream
+    }
+
+    function row(view: VueWrapper, name: string) {
+      const found = view
+        .findAll('[data-testid="document-row"]')
+        .find((candidate) => candidate.get('[data-testid="document-name"]').text() === name)
+      if (!found) throw new Error(`no row for ${name} in ${rowNames(view).join(", ")}`)
+      return found
+    }
+
+    function chip(view: VueWrapper, name: string): string {
+      const status = row(view, name).find('[data-testid="classification-chip"]')
+      return status.exists() ? status.text() : ''
+    }
+
+    function stage(document: string, classification: string, token: string, extra: object = {}) {
+      const types: Record<string, string> = {
+        extracting: 'ClassificationRequested',
+        classifying: 'TextExtracted',
+        classified: 'DocumentClassified',
+        failed: 'ClassificationFailed',
+      }
+      return { type: types[classification], document_id: document, classification, token, ...extra }
+    }
+
+    it('shows how far each document is, and follows it in place as notices come, without reloading', async () => {
+      api.topic('g', 'Garden')
+      api.add('Old.txt', 'text', { classification: 'classified' })
+      api.add('Pending.txt', 'text', { status: 'pending' })
+      api.add('Plans.txt', 'text', { classification: 'extracting' })
+      const view = await mountView()
+      expect(chip(view, 'Plans.txt')).toBe('Reading text…')
+      expect(chip(view, 'Old.txt')).toBe('Filed')
+      expect(chip(view, 'Pending.txt')).toBe('')
+      const stream = await connect()
+      const lists = api.lists().length
+
+      stream.event('TextExtracted', stage('d3', 'classifying', '900.1'))
+      await flushPromises()
+      expect(chip(view, 'Plans.txt')).toBe('Filing…')
+      expect(row(view, 'Plans.txt').find('[data-testid="topic-chip"]').exists()).toBe(false)
+
+      stream.event('DocumentClassified', stage('d3', 'classified', '900.2', { topics: ['g'] }))
+      await flushPromises()
+      expect(chip(view, 'Plans.txt')).toBe('Filed')
+      expect(row(view, 'Plans.txt').get('[data-testid="classification"]').attributes('data-state')).toBe('classified')
+      expect(row(view, 'Plans.txt').get('[data-testid="topic-chip"]').text()).toBe('Garden')
+      expect(view.get('[data-testid="status"]').text()).toBe('Filed Plans.txt under ‘Garden’.')
+      // In place: the list was not read again; the topics were (their counts changed),
+      // asking to see the notice's change.
+      expect(api.lists()).toHaveLength(lists)
+      const topicsRead = api.calls.filter((call) => call.url === '/api/topics').at(-1)!
+      expect(topicsRead.headers['X-Consistency-Token']).toBe('900.2')
+
+      // Someone else's document, or one not on this page: nothing changes.
+      stream.event('DocumentClassified', stage('d99', 'classified', '900.3', { topics: ['g'] }))
+      await flushPromises()
+      expect(api.lists()).toHaveLength(lists)
+      expect(rowNames(view)).toEqual(['Plans.txt', 'Pending.txt', 'Old.txt'])
+    })
+
+    it('says why classification failed, as text, and runs it again with a real button', async () => {
+      const reason = '<b>binary</b> data declared as text'
+      api.add('noise.txt', 'text', { classification: 'failed', classification_error: reason })
+      const view = await mountView()
+      const stream = await connect()
+
+      expect(chip(view, 'noise.txt')).toBe('Classification failed')
+      const shown = row(view, 'noise.txt').get('[data-testid="classification-error"]')
+      expect(shown.text()).toBe(reason)
+      expect(shown.find('b').exists()).toBe(false)
+      const again = button(view, 'Run again: read and file noise.txt')
+      expect(again.element.tagName).toBe('BUTTON')
+      expect(again.attributes('type')).toBe('button')
+      expect(again.text()).toBe('Run again')
+
+      await again.trigger('click')
+      await flushPromises()
+
+      const posts = api.calls.filter((call) => call.method === 'POST' && call.url.startsWith('/api/documents'))
+      expect(posts.map((call) => call.url)).toEqual([
+        '/api/documents/d1/classify',
+      ])
+      expect(chip(view, 'noise.txt')).toBe('Reading text…')
+      expect(row(view, 'noise.txt').find('[data-testid="classification-error"]').exists()).toBe(false)
+      expect(view.get('[data-testid="status"]').text()).toBe('Reading noise.txt again…')
+      // The button went away: focus is on the status that replaced it.
+      expect(document.activeElement?.id).toBe('classification-d1')
+
+      stream.event('ClassificationRequested', stage('d1', 'extracting', '901.1'))
+      stream.event('ClassificationFailed', stage('d1', 'failed', '901.2', { error: 'binary data declared as text' }))
+      await flushPromises()
+
+      expect(chip(view, 'noise.txt')).toBe('Classification failed')
+      expect(row(view, 'noise.txt').get('[data-testid="classification-error"]').text()).toBe(
+        'binary data declared as text',
+      )
+      expect(view.get('[data-testid="status"]').text()).toBe(
+        'Classification failed for noise.txt: binary data declared as text',
+      )
+      button(view, 'Run again: read and file noise.txt')
+    })
+
+    it('keeps what notices said over a "Run again" answer that comes after them', async () => {
+      api.add('noise.txt', 'text', { classification: 'failed', classification_error: 'binary data declared as text' })
+      const view = await mountView()
+      const stream = await connect()
+      let answer!: () => void
+      api.holds.set('POST /api/documents/d1/classify', new Promise((resolve) => (answer = resolve)))
+
+      await button(view, 'Run again: read and file noise.txt').trigger('click')
+      await flushPromises()
+      expect(chip(view, 'noise.txt')).toBe('Reading text…')
+      stream.event('ClassificationRequested', stage('d1', 'extracting', '902.1'))
+      stream.event('ClassificationFailed', stage('d1', 'failed', '902.2', { error: 'still binary' }))
+      await flushPromises()
+      answer()
+      await flushPromises()
+
+      expect(chip(view, 'noise.txt')).toBe('Classification failed')
+      expect(row(view, 'noise.txt').get('[data-testid="classification-error"]').text()).toBe('still binary')
+    })
+
+    it('shows the state in the preview too, and follows it there', async () => {
+      api.add('noise.txt', 'text', { classification: 'failed', classification_error: 'binary data declared as text' })
+      api.contents.set('d1', '\u0001\u0002')
+      const view = await mountView()
+      const stream = await connect()
+      await button(view, 'Preview noise.txt').trigger('click')
+      await flushPromises()
+      const preview = () => view.get('[data-testid="preview"]')
+      expect(preview().get('[data-testid="classification-chip"]').text()).toBe('Classification failed')
+      expect(preview().get('[data-testid="classification-error"]').text()).toBe('binary data declared as text')
+
+      await preview().get('button[aria-label="Run again: read and file noise.txt"]').trigger('click')
+      await flushPromises()
+      expect(api.calls.some((call) => call.url === '/api/documents/d1/classify')).toBe(true)
+      expect(preview().get('[data-testid="classification-chip"]').text()).toBe('Reading text…')
+      expect(document.activeElement?.id).toBe('preview-classification-d1')
+
+      stream.event('TextExtracted', stage('d1', 'classifying', '903.1'))
+      await flushPromises()
+      expect(preview().get('[data-testid="classification-chip"]').text()).toBe('Filing…')
+    })
+
+    it('announces a document filed while the list that brings it was on its way, once it is in', async () => {
+      api.topic('g', 'Garden')
+      const view = await mountView()
+      const stream = await connect()
+      api.add('new.txt', 'text', { classification: 'classified', topics: ['g'] })
+      let answer!: () => void
+      api.holds.set('GET /api/documents', new Promise((resolve) => (answer = resolve)))
+      stream.send('event: resync\ndata: {}\n\n')
+      await flushPromises()
+      stream.event('DocumentClassified', stage('d1', 'classified', '905.1', { topics: ['g'] }))
+      await flushPromises()
+      expect(view.get('[data-testid="status"]').text()).toBe('')
+      api.holds.clear()
+      answer()
+      await flushPromises()
+
+      expect(rowNames(view)).toEqual(['new.txt'])
+      expect(chip(view, 'new.txt')).toBe('Filed')
+      expect(view.get('[data-testid="status"]').text()).toBe('Filed new.txt under ‘Garden’.')
+    })
+
+    it('announces a document that failed before any list brought it, once one does', async () => {
+      const view = await mountView()
+      const stream = await connect()
+      api.add('noise.txt', 'text', { classification: 'failed', classification_error: 'binary data declared as text' })
+      stream.event('ClassificationFailed', stage('d1', 'failed', '906.1', { error: 'binary data declared as text' }))
+      await flushPromises()
+      expect(view.get('[data-testid="status"]').text()).toBe('')
+
+      stream.send('event: resync\ndata: {}\n\n')
+      await flushPromises()
+
+      expect(chip(view, 'noise.txt')).toBe('Classification failed')
+      expect(view.get('[data-testid="status"]').text()).toBe(
+        'Classification failed for noise.txt: binary data declared as text',
+      )
+    })
+
+    it('reads the list again on resync, and after a notice that came while a list was on its way', async () => {
+      api.add('Plans.txt', 'text', { classification: 'extracting' })
+      const view = await mountView()
+      const stream = await connect()
+      const lists = api.lists().length
+
+      stream.send('event: resync\ndata: {}\n\n')
+      await flushPromises()
+      expect(api.lists()).toHaveLength(lists + 1)
+
+      // A list that set off before the notice may not show it: one more is read after it.
+      let answer!: () => void
+      api.holds.set('GET /api/documents', new Promise((resolve) => (answer = resolve)))
+      stream.send('event: resync\ndata: {}\n\n')
+      await flushPromises()
+      api.docs[0]!.classification = 'classified'
+      stream.event('DocumentClassified', stage('d1', 'classified', '999.1', { topics: [] }))
+      await flushPromises()
+      api.holds.clear()
+      answer()
+      await flushPromises()
+
+      const reads = api.calls.filter((call) => call.url.startsWith('/api/documents?'))
+      expect(reads).toHaveLength(lists + 3)
+      expect(reads.at(-1)!.headers['X-Consistency-Token']).toBe('999.1')
+      expect(chip(view, 'Plans.txt')).toBe('Filed')
+    })
   })
 })

@@ -38,6 +38,8 @@ function hit(id: string, extra: Partial<SearchHit> = {}): SearchHit {
     duplicate: false,
     folder_id: null,
     topics: [],
+    classification: null,
+    classification_error: null,
     shared_by: null,
     snippet_html: null,
     ...extra,

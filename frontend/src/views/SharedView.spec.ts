@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises, mount, type VueWrapper } from '@vue/test-utils'
 import type { SharedDocument } from '../services/shares'
-import { jsonResponse } from '../test-utils'
+import { live } from '../services/live'
+import { FakeEventStream, jsonResponse } from '../test-utils'
 
 const push = vi.fn()
 vi.mock('vue-router', async (importOriginal) => ({
@@ -29,6 +30,8 @@ function shared(id: string, extra: Partial<SharedDocument> = {}): SharedDocument
     duplicate: false,
     folder_id: null,
     topics: [],
+    classification: null,
+    classification_error: null,
     shared_by: 'ann',
     via_folder: null,
     ...extra,
@@ -37,6 +40,7 @@ function shared(id: string, extra: Partial<SharedDocument> = {}): SharedDocument
 
 let items: SharedDocument[]
 let calls: Array<{ method: string; url: string }>
+let streams: FakeEventStream[]
 let wrapper: VueWrapper | undefined
 
 function serve() {
@@ -47,6 +51,10 @@ function serve() {
       const method = init?.method ?? 'GET'
       calls.push({ method, url })
       if (url === '/api/auth/refresh') return jsonResponse(200, TOKENS)
+      if (url === '/api/events') {
+        streams.push(new FakeEventStream(init?.signal))
+        return streams.at(-1)!.response
+      }
       if (url === '/api/shared') return jsonResponse(200, { items })
       if (url === '/api/documents/a/content') return new Response('shared text', { status: 200 })
       if (url === '/api/documents/a/download-link') {
@@ -74,6 +82,7 @@ describe('SharedView', () => {
   beforeEach(() => {
     items = []
     calls = []
+    streams = []
     push.mockReset()
     navigation.assignLocation.mockReset()
   })
@@ -81,6 +90,41 @@ describe('SharedView', () => {
   afterEach(() => {
     wrapper?.unmount()
     wrapper = undefined
+    live.stop()
+  })
+
+  it('follows shares given and taken back while it is open, without a click', async () => {
+    items = [shared('a')]
+    const view = await mountView()
+    live.start()
+    await flushPromises()
+    const stream = streams[0]!
+    stream.send('event: ready\ndata: {}\n\n')
+    const reads = () => calls.filter((call) => call.url === '/api/shared').length
+    expect(reads()).toBe(1)
+
+    items = [shared('a'), shared('b', { name: 'Plan.txt' })]
+    stream.event('ShareGranted', { type: 'ShareGranted', share_id: 's2', document_id: 'b', token: '5.1' })
+    await flushPromises()
+    expect(reads()).toBe(2)
+    expect(view.findAll('[data-testid="shared-row"]')).toHaveLength(2)
+    expect(view.get('[data-testid="status"]').text()).toBe('Something new was shared with you.')
+
+    items = [shared('b', { name: 'Plan.txt' })]
+    stream.event('ShareRevoked', { type: 'ShareRevoked', share_id: 's1', document_id: 'a', token: '5.2' })
+    await flushPromises()
+    expect(reads()).toBe(3)
+    expect(view.findAll('[data-testid="shared-name"]').map((name) => name.text())).toEqual(['Plan.txt'])
+    expect(view.get('[data-testid="status"]').text()).toBe('A share with you was taken back.')
+
+    // A document's own classification is not this page's business; a resync is.
+    const extracted = { type: 'TextExtracted', document_id: 'b', classification: 'classifying', token: '5.3' }
+    stream.event('TextExtracted', extracted)
+    await flushPromises()
+    expect(reads()).toBe(3)
+    stream.send('event: resync\ndata: {}\n\n')
+    await flushPromises()
+    expect(reads()).toBe(4)
   })
 
   it('says clearly when nothing is shared', async () => {
