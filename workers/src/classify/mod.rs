@@ -8,7 +8,10 @@
 //! Every command it runs carries an id derived from the event it handles, and the
 //! document ignores results of a run that already has them, so redelivery changes nothing.
 
+pub mod llm;
 pub mod offline;
+pub mod ollama;
+pub mod openai;
 pub mod provider;
 
 use crate::documents::caused_by;
