@@ -238,6 +238,40 @@ pub struct Settings {
     #[arg(long, env = "CLASSIFY_RETRY_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub classify_retry_seconds: u64,
 
+    /// The classifier of people an admin assigned none: offline, ollama or
+    /// openai_compatible.
+    #[arg(long, env = "DEFAULT_AI_PROVIDER", default_value = "offline", value_parser = ["offline", "ollama", "openai_compatible"])]
+    pub default_ai_provider: String,
+
+    /// The model asked for when an admin assigned none (Ollama / OpenAI-compatible).
+    #[arg(long, env = "DEFAULT_AI_MODEL")]
+    pub default_ai_model: Option<String>,
+
+    /// The system prompt for Ollama and OpenAI-compatible classifiers (a built-in one
+    /// otherwise).
+    #[arg(long, env = "SYSTEM_PROMPT")]
+    pub system_prompt: Option<String>,
+
+    /// Base URL of an Ollama server (`/api/chat` is appended); none: no Ollama.
+    #[arg(long, env = "OLLAMA_URL")]
+    pub ollama_url: Option<String>,
+
+    /// Base URL of an OpenAI-compatible endpoint (`/v1/chat/completions` is appended).
+    #[arg(long, env = "OPENAI_URL")]
+    pub openai_url: Option<String>,
+
+    #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
+    pub openai_api_key: Option<String>,
+
+    /// Networks outbound calls may reach although private (SECURITY 22), comma-separated
+    /// CIDRs, e.g. an Ollama on the LAN: `192.168.1.20/32`.
+    #[arg(long, env = "OUTBOUND_ALLOW", value_delimiter = ',')]
+    pub outbound_allow: Vec<ipnet::IpNet>,
+
+    /// Let outbound calls use plain http (an Ollama on the LAN usually speaks nothing else).
+    #[arg(long, env = "OUTBOUND_ALLOW_HTTP", default_value_t = false)]
+    pub outbound_allow_http: bool,
+
     /// Tries of a classification step before its run is recorded as failed.
     #[arg(long, env = "CLASSIFY_MAX_ATTEMPTS", default_value_t = 6, value_parser = clap::value_parser!(i64).range(1..=100))]
     pub classify_max_attempts: i64,
@@ -340,6 +374,46 @@ impl Settings {
             vec!["extract".to_owned()],
             limits,
         ))
+    }
+
+    /// The classifiers this server offers, and which one people get by default (AI-2).
+    pub fn classifiers(&self, pool: sqlx::PgPool) -> workers::classify::choice::Providers {
+        use std::sync::Arc;
+        use workers::classify::provider::Provider;
+        let policy = outbound::Policy {
+            allow: self.outbound_allow.clone(),
+            allow_http: self.outbound_allow_http,
+            ..outbound::Policy::default()
+        };
+        let model = self.default_ai_model.clone().unwrap_or_default();
+        let prompt = |default: String| self.system_prompt.clone().unwrap_or(default);
+        let ollama = self.ollama_url.as_ref().map(|url| {
+            let mut provider = workers::classify::ollama::OllamaProvider::new(
+                url.clone(),
+                model.clone(),
+                policy.clone(),
+            );
+            provider.system_prompt = prompt(provider.system_prompt);
+            Arc::new(provider) as Arc<dyn Provider>
+        });
+        let openai_compatible = self.openai_url.as_ref().map(|url| {
+            let mut provider = workers::classify::openai::OpenAiProvider::new(
+                url.clone(),
+                self.openai_api_key.clone().map(secrecy::SecretString::from),
+                model.clone(),
+                policy.clone(),
+            );
+            provider.system_prompt = prompt(provider.system_prompt);
+            Arc::new(provider) as Arc<dyn Provider>
+        });
+        workers::classify::choice::Providers {
+            offline: Arc::new(workers::classify::offline::OfflineClassifier::new(pool)),
+            ollama,
+            openai_compatible,
+            default_provider: domain::user::AiProvider::parse(&self.default_ai_provider)
+                .unwrap_or(domain::user::AiProvider::Offline),
+            default_model: self.default_ai_model.clone(),
+        }
     }
 
     /// How the classification worker retries.

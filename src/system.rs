@@ -251,11 +251,14 @@ pub async fn start(
             bus.clone(),
             Arc::new(workers::classify::ClassifyDocuments::new(
                 commands::classification::Classifications::new(documents.clone()),
+                commands::topics::Topics::new(
+                    EventStore::new(pool.clone()),
+                    clock.clone(),
+                    documents.clone(),
+                ),
                 pool.clone(),
                 settings.extraction_sandbox()?,
-                Arc::new(workers::classify::offline::OfflineClassifier::new(
-                    pool.clone(),
-                )),
+                Arc::new(settings.classifiers(pool.clone())),
             )),
             settings.classify_jobs(),
             shutdown.clone(),

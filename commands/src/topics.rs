@@ -178,6 +178,47 @@ impl Topics {
             .await?)
     }
 
+    /// The topic of `namespace` called `name` (in any case), created with id `topic_id`
+    /// when there is none: what a classifier's suggestion becomes. Asking again with the
+    /// same id finds the topic it made.
+    pub async fn ensure(
+        &self,
+        namespace: Namespace,
+        name: &str,
+        topic_id: Uuid,
+        meta: &CommandMeta,
+    ) -> Result<Uuid, TopicsError> {
+        let text = TopicText::parse(name).map_err(TopicsError::BadName)?;
+        let (name, name_key) = self.kept_name(namespace, &text).await?;
+        let set: TopicSet = self.documents.load(namespace.aggregate_id()).await?;
+        if let Some(existing) = set.named(&name_key) {
+            return Ok(existing);
+        }
+        let at = self.clock.now();
+        let created = self
+            .run(
+                namespace,
+                || TopicCommand::Create {
+                    namespace,
+                    topic_id,
+                    name: name.clone(),
+                    name_key: name_key.clone(),
+                    at,
+                },
+                meta,
+            )
+            .await;
+        match created {
+            Ok(_) => Ok(topic_id),
+            // Made a moment ago by someone else: that one.
+            Err(TopicsError::NameTaken) => {
+                let set: TopicSet = self.documents.load(namespace.aggregate_id()).await?;
+                set.named(&name_key).ok_or(TopicsError::NotFound)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
     /// The name as this namespace keeps it, and the key it is compared by.
     async fn kept_name(
         &self,

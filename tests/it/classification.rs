@@ -344,12 +344,15 @@ async fn classifier_job(env: &TestEnv) -> workers::classify::ClassifyDocuments {
         env.settings.document_policy(),
     );
     workers::classify::ClassifyDocuments::new(
-        commands::classification::Classifications::new(documents),
+        commands::classification::Classifications::new(documents.clone()),
+        commands::topics::Topics::new(
+            commands::EventStore::new(env.pool.clone()),
+            Arc::new(eventlog::SystemClock),
+            documents,
+        ),
         env.pool.clone(),
         env.settings.extraction_sandbox().unwrap(),
-        Arc::new(workers::classify::offline::OfflineClassifier::new(
-            env.pool.clone(),
-        )),
+        Arc::new(env.settings.classifiers(env.pool.clone())),
     )
 }
 
@@ -442,6 +445,138 @@ async fn the_offline_classifier_learns_from_what_each_person_filed_and_from_nobo
     )
     .await;
     assert_eq!(topics_of(&again), [motoring]);
+
+    running.stop().await;
+    drop(env);
+}
+
+/// A stand-in for an Ollama server on this machine: files a document that mentions the
+/// garden under "Garden" and suggests a new topic, "Receipts"; answers 503 to a document
+/// that says "flaky". Counts the requests it saw.
+async fn fake_ollama() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use axum::routing::post;
+    let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = seen.clone();
+    let app = axum::Router::new().route(
+        "/api/chat",
+        post(move |axum::Json(body): axum::Json<Value>| {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                assert_eq!(body["model"], "llama3.2");
+                assert_eq!(body["stream"], false);
+                assert!(body["format"].is_object(), "a JSON schema format");
+                assert!(body.get("tools").is_none());
+                let user = body["messages"][1]["content"].as_str().unwrap_or_default();
+                if user.contains("flaky") {
+                    return (
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        axum::Json(json!({"error": "overloaded"})),
+                    );
+                }
+                let content = json!({"topics": ["garden"], "new_topics": ["Receipts"]});
+                (
+                    axum::http::StatusCode::OK,
+                    axum::Json(json!({
+                        "model": "llama3.2",
+                        "message": {"role": "assistant", "content": content.to_string()},
+                        "done": true
+                    })),
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), seen)
+}
+
+#[tokio::test]
+async fn an_llm_classifier_files_documents_its_new_topics_go_to_the_owner_and_outages_fail_in_the_end(
+) {
+    let (ollama, seen) = fake_ollama().await;
+    let env = TestEnv::new().await;
+    let (_, token) = env.register("ann").await;
+    let (running, url) = env
+        .start_with(
+            Components::ALL,
+            Arc::new(eventlog::SystemClock),
+            |settings| {
+                settings.default_ai_provider = "ollama".into();
+                settings.default_ai_model = Some("llama3.2".into());
+                settings.ollama_url = Some(ollama);
+                // The stand-in is on this machine: allowed by name, as a LAN server is.
+                settings.outbound_allow = vec!["127.0.0.1/32".parse().unwrap()];
+                settings.outbound_allow_http = true;
+                settings.classify_max_attempts = 2;
+            },
+        )
+        .await;
+    env.users_reach(token).await;
+    let ann = Docs::signed_in(&url, "ann").await;
+    let garden = create_topic(&ann, "Garden").await;
+
+    let view = classified(
+        &env,
+        &ann,
+        "till receipt.txt",
+        b"Garden centre: two rose bushes and a bag of compost".to_vec(),
+        TEXT,
+    )
+    .await;
+    assert_eq!(view["classification"], "classified", "{view}");
+    let listed = ann.json("/api/topics").await;
+    let receipts = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|topic| topic["name"] == "Receipts")
+        .expect("the suggested topic is the owner's now");
+    assert_eq!(receipts["system"], false);
+    let mut expected = vec![garden, receipts["id"].as_str().unwrap().to_owned()];
+    expected.sort();
+    let mut topics = topics_of(&view);
+    topics.sort();
+    assert_eq!(topics, expected);
+    let id = view["id"].as_str().unwrap();
+    let payload: String = sqlx::query_scalar(
+        "select payload::text from events
+          where aggregate_id = $1 and event_type = 'DocumentClassified'",
+    )
+    .bind(id)
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
+    assert!(payload.contains(r#""provider": "ollama""#), "{payload}");
+
+    // Run again: the same suggestion finds the topic it made, not a second one.
+    let again = ann
+        .send(Method::POST, &format!("/api/documents/{id}/classify"))
+        .await;
+    assert_eq!(again.status(), StatusCode::ACCEPTED);
+    env.eventually("the rerun classified", || async {
+        events_of(&env, id, "DocumentClassified").await == 2
+    })
+    .await;
+    let receipts_topics: i64 =
+        sqlx::query_scalar("select count(*) from events where event_type = 'TopicCreated'")
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+    assert_eq!(receipts_topics, 2, "Garden, and Receipts once");
+
+    // An outage is retried, then recorded with its reason.
+    let before = seen.load(std::sync::atomic::Ordering::SeqCst);
+    let flaky = classified(&env, &ann, "flaky.txt", b"this one is flaky".to_vec(), TEXT).await;
+    assert_eq!(flaky["classification"], "failed", "{flaky}");
+    let reason = flaky["classification_error"].as_str().unwrap();
+    assert!(reason.contains("unavailable"), "{reason}");
+    assert_eq!(
+        seen.load(std::sync::atomic::Ordering::SeqCst) - before,
+        2,
+        "two tries"
+    );
 
     running.stop().await;
     drop(env);

@@ -8,6 +8,7 @@
 //! Every command it runs carries an id derived from the event it handles, and the
 //! document ignores results of a run that already has them, so redelivery changes nothing.
 
+pub mod choice;
 pub mod llm;
 pub mod offline;
 pub mod ollama;
@@ -16,16 +17,19 @@ pub mod provider;
 
 use crate::documents::caused_by;
 use crate::jobs::{Delivery, Job};
+use choice::Providers;
 use commands::classification::{Classifications, Run};
 use commands::documents::DocumentsError;
+use commands::topics::Topics;
 use commands::CommandMeta;
 use domain::document::classification::{
     first_request, ClassificationStage, FailedStep, Failure, Verdict,
 };
 use domain::document::{DocumentEvent, DocumentKind};
+use domain::topic::Namespace;
 use eventlog::StoredEvent;
 use futures::future::BoxFuture;
-use provider::{Candidate, Provider, Question};
+use provider::{Candidate, Question};
 use sqlx::PgPool;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -35,23 +39,26 @@ const NAME: &str = "classifier";
 
 pub struct ClassifyDocuments {
     classifications: Classifications,
+    topics: Topics,
     pool: PgPool,
     sandbox: extract::Sandbox,
-    provider: Arc<dyn Provider>,
+    providers: Arc<Providers>,
 }
 
 impl ClassifyDocuments {
     pub fn new(
         classifications: Classifications,
+        topics: Topics,
         pool: PgPool,
         sandbox: extract::Sandbox,
-        provider: Arc<dyn Provider>,
+        providers: Arc<Providers>,
     ) -> Self {
         Self {
             classifications,
+            topics,
             pool,
             sandbox,
-            provider,
+            providers,
         }
     }
 }
@@ -193,23 +200,50 @@ impl ClassifyDocuments {
                 .into_iter()
                 .map(|(id, name)| Candidate { id, name })
                 .collect();
-        let question = Question {
-            owner: run.owner,
-            document_id: run.document_id,
-            text,
-            candidates: &candidates,
-            model: None,
-        };
-        let answer = self.provider.classify(question).await.map_err(|error| {
+        let provider_failed = |error: provider::ProviderError| {
             Stop::System(Failure {
                 step: FailedStep::Classification,
                 code: error.code().into(),
                 reason: error.to_string(),
             })
-        })?;
+        };
+        let assigned = projections::users::queries::find_by_id(&self.pool, run.owner)
+            .await
+            .map_err(|error| system(FailedStep::Classification, error))?;
+        let choice = self
+            .providers
+            .choose(
+                assigned.as_ref().and_then(|row| row.ai_provider.as_deref()),
+                assigned.as_ref().and_then(|row| row.ai_model.as_deref()),
+            )
+            .map_err(provider_failed)?;
+        let question = Question {
+            owner: run.owner,
+            document_id: run.document_id,
+            text,
+            candidates: &candidates,
+            model: choice.model.as_deref(),
+        };
+        let answer = choice
+            .provider
+            .classify(question)
+            .await
+            .map_err(provider_failed)?;
+        let mut suggested = answer.topics;
+        // A new topic it suggests goes in the owner's namespace, under an id derived
+        // from the run and the name, so a redelivery finds it instead of making another.
+        for name in &answer.new_topics {
+            let topic_id = Uuid::new_v5(&run.request, name.to_lowercase().as_bytes());
+            let topic = self
+                .topics
+                .ensure(Namespace::Person(run.owner), name, topic_id, meta)
+                .await
+                .map_err(|error| system(FailedStep::Classification, error))?;
+            suggested.insert(topic);
+        }
         let verdict = Verdict {
-            suggested: answer.topics,
-            provider: self.provider.name().into(),
+            suggested,
+            provider: choice.provider.name().into(),
             model: answer.model,
         };
         self.classifications
