@@ -7,30 +7,9 @@ const MIN_TEXT_BYTES: usize = 80;
 /// Detection cost grows with the text; the first pages tell the language well enough.
 const SAMPLE_BYTES: usize = 16 * 1024;
 
-/// The configurations a stock PostgreSQL 15 ships, by name. A child process's answer is checked
-/// against this list, so only these names ever reach a query.
-const CONFIGS: [&str; 15] = [
-    "english",
-    "german",
-    "french",
-    "spanish",
-    "italian",
-    "dutch",
-    "portuguese",
-    "russian",
-    "swedish",
-    "danish",
-    "norwegian",
-    "finnish",
-    "hungarian",
-    "romanian",
-    "turkish",
-];
-
-/// The `&'static` form of a text-search configuration name, if it is one we emit.
-pub fn pg_text_search_config(name: &str) -> Option<&'static str> {
-    CONFIGS.into_iter().find(|config| *config == name)
-}
+/// The configurations a stock PostgreSQL 15 ships (`domain`'s list): a child process's
+/// answer is checked against it, so only these names ever reach a query.
+pub use domain::document::classification::text_search_config as pg_text_search_config;
 
 fn config_for(lang: Lang) -> Option<&'static str> {
     Some(match lang {

@@ -12,10 +12,10 @@
 //! - `topics`: per person and topic, labelled documents and their total terms.
 //! - `topic_terms`: per person, topic and term, the term's count in those documents.
 
-use crate::model::live_schema;
+use crate::model::{decode, extracted_text, live_schema, KeyCache};
 use crate::model::{ApplyError, ReadModel};
 use classifier::Terms;
-use crypto::{DataKey, KeyRing};
+use crypto::KeyRing;
 use domain::document::DocumentEvent;
 use domain::user::UserEvent;
 use eventlog::StoredEvent;
@@ -93,7 +93,7 @@ impl ReadModel for ClassifierModel {
         events: &'a [StoredEvent],
     ) -> BoxFuture<'a, Result<(), ApplyError>> {
         Box::pin(async move {
-            let mut keys: HashMap<Uuid, Option<DataKey>> = HashMap::new();
+            let mut keys: KeyCache = HashMap::new();
             for event in events {
                 match event.aggregate_type.as_str() {
                     "document" => {
@@ -122,13 +122,6 @@ impl ReadModel for ClassifierModel {
             Ok(())
         })
     }
-}
-
-fn decode<E: serde::de::DeserializeOwned>(event: &StoredEvent) -> Result<E, ApplyError> {
-    event.decode().map_err(|error| ApplyError::Poison {
-        position: event.position,
-        reason: error.to_string(),
-    })
 }
 
 /// A document as the model keeps it.
@@ -162,40 +155,17 @@ impl ClassifierModel {
         &self,
         connection: &mut PgConnection,
         schema: &str,
-        keys: &mut HashMap<Uuid, Option<DataKey>>,
+        keys: &mut KeyCache,
         decoded: DocumentEvent,
         event: &StoredEvent,
     ) -> Result<(), ApplyError> {
         match decoded {
             DocumentEvent::TextExtracted(e) => {
-                if let std::collections::hash_map::Entry::Vacant(slot) = keys.entry(e.owner) {
-                    let mut found = crate::model::data_keys(
-                        &self.keys,
-                        &mut *connection,
-                        &[e.owner],
-                        event.position,
-                    )
-                    .await?;
-                    slot.insert(found.remove(&e.owner));
-                }
-                // A shredded key: the account is gone, and so is its model.
-                let Some(Some(key)) = keys.get(&e.owner) else {
-                    return Ok(());
-                };
-                let text =
-                    crypto::texts::get(&mut *connection, key, e.owner, e.document_id, &e.text)
-                        .await
-                        .map_err(|error| match error {
-                            crypto::texts::TextStoreError::Database(sql) => {
-                                ApplyError::Database(sql)
-                            }
-                            other => ApplyError::Poison {
-                                position: event.position,
-                                reason: other.to_string(),
-                            },
-                        })?;
-                // Gone from the side store: the document was deleted after.
-                let Some(text) = text else {
+                // None: the account is gone (and so is its model), or the document was
+                // deleted after.
+                let Some(text) =
+                    extracted_text(&self.keys, &mut *connection, keys, &e, event).await?
+                else {
                     return Ok(());
                 };
                 let before = load(&mut *connection, schema, e.document_id).await?;

@@ -9,8 +9,10 @@
 //! Names arrive sealed under the owner's data key; once that key is shredded they cannot
 //! be opened, and a rebuild (which also sees the deletion) leaves no row for them.
 
+use crate::model::{decode, extracted_text, key_of, KeyCache};
 use crate::{ApplyError, ReadModel};
-use crypto::{DataKey, KeyRing};
+use crypto::KeyRing;
+use domain::document::classification::text_search_config;
 use domain::document::storage::StorageEvent;
 use domain::document::{DocumentEvent, FILENAME_FIELD};
 use domain::folder::{FolderContents, FolderEvent, FOLDER_NAME_FIELD};
@@ -185,7 +187,7 @@ impl ReadModel for DocumentsModel {
         events: &'a [StoredEvent],
     ) -> BoxFuture<'a, Result<(), ApplyError>> {
         Box::pin(async move {
-            let mut keys: HashMap<Uuid, Option<DataKey>> = HashMap::new();
+            let mut keys: KeyCache = HashMap::new();
             for event in events {
                 match event.aggregate_type.as_str() {
                     "document" => {
@@ -243,13 +245,6 @@ impl ReadModel for DocumentsModel {
     }
 }
 
-fn decode<E: serde::de::DeserializeOwned>(event: &StoredEvent) -> Result<E, ApplyError> {
-    event.decode().map_err(|error| ApplyError::Poison {
-        position: event.position,
-        reason: error.to_string(),
-    })
-}
-
 fn bytes(value: u64, event: &StoredEvent) -> Result<i64, ApplyError> {
     i64::try_from(value).map_err(|_| ApplyError::Poison {
         position: event.position,
@@ -286,13 +281,13 @@ impl DocumentsModel {
     async fn open_name(
         &self,
         connection: &mut PgConnection,
-        keys: &mut HashMap<Uuid, Option<DataKey>>,
+        keys: &mut KeyCache,
         owner: Uuid,
         field: &str,
         sealed: &Sealed,
         event: &StoredEvent,
     ) -> Result<Option<String>, ApplyError> {
-        let Some(key) = self.key_of(&mut *connection, keys, owner, event).await? else {
+        let Some(key) = key_of(&self.keys, &mut *connection, keys, owner, event).await? else {
             return Ok(None);
         };
         key.open_text(owner, field, sealed)
@@ -303,53 +298,26 @@ impl DocumentsModel {
             })
     }
 
-    /// The owner's data key, looked up once per batch; `None` once it is shredded.
-    async fn key_of<'k>(
-        &self,
-        connection: &mut PgConnection,
-        keys: &'k mut HashMap<Uuid, Option<DataKey>>,
-        owner: Uuid,
-        event: &StoredEvent,
-    ) -> Result<Option<&'k DataKey>, ApplyError> {
-        if let std::collections::hash_map::Entry::Vacant(slot) = keys.entry(owner) {
-            let mut found =
-                crate::model::data_keys(&self.keys, &mut *connection, &[owner], event.position)
-                    .await?;
-            slot.insert(found.remove(&owner));
-        }
-        Ok(keys.get(&owner).and_then(Option::as_ref))
-    }
-
     /// A run's extracted text, opened from the side store, becomes the document's body
     /// and its language the one its words are stemmed in.
     async fn take_text(
         &self,
         connection: &mut PgConnection,
         schema: &str,
-        keys: &mut HashMap<Uuid, Option<DataKey>>,
+        keys: &mut KeyCache,
         e: domain::document::TextExtracted,
         event: &StoredEvent,
     ) -> Result<(), ApplyError> {
-        // A shredded key: the account is gone, and so are its rows.
-        let Some(key) = self.key_of(&mut *connection, keys, e.owner, event).await? else {
-            return Ok(());
-        };
-        let text = crypto::texts::get(&mut *connection, key, e.owner, e.document_id, &e.text)
-            .await
-            .map_err(|error| match error {
-                crypto::texts::TextStoreError::Database(sql) => ApplyError::Database(sql),
-                other => ApplyError::Poison {
-                    position: event.position,
-                    reason: other.to_string(),
-                },
-            })?;
+        // None: a shredded key (the account is gone, and so are its rows) or a text gone
+        // from the side store (the document was deleted after; its row goes too).
+        let text = extracted_text(&self.keys, &mut *connection, keys, &e, event).await?;
+        // Only a stock configuration reaches the query; anything else is `simple` words.
         let language = e
             .text
             .language
             .as_deref()
-            .filter(|language| LANGUAGES.contains(language))
+            .and_then(text_search_config)
             .unwrap_or("simple");
-        // Gone from the side store: the document was deleted after; its row goes too.
         let body = text.as_ref().map(|text| prefix(text, BODY_LIMIT));
         sqlx::query(&format!(
             "update {schema}.documents
@@ -369,7 +337,7 @@ impl DocumentsModel {
         &self,
         connection: &mut PgConnection,
         schema: &str,
-        keys: &mut HashMap<Uuid, Option<DataKey>>,
+        keys: &mut KeyCache,
         decoded: DocumentEvent,
         event: &StoredEvent,
     ) -> Result<(), ApplyError> {
@@ -484,26 +452,6 @@ impl DocumentsModel {
 /// and the first 512 KiB of a text say what it is about.
 pub const BODY_LIMIT: usize = 512 * 1024;
 
-/// The text-search configurations a document's language may name (stock PostgreSQL 15);
-/// anything else is searched as `simple` words only.
-const LANGUAGES: &[&str] = &[
-    "danish",
-    "dutch",
-    "english",
-    "finnish",
-    "french",
-    "german",
-    "hungarian",
-    "italian",
-    "norwegian",
-    "portuguese",
-    "romanian",
-    "russian",
-    "spanish",
-    "swedish",
-    "turkish",
-];
-
 /// Gives a document exactly `topics`: only topics that still exist and are the system's
 /// or the owner's, on a document that is still here.
 async fn set_topics(
@@ -605,7 +553,7 @@ impl DocumentsModel {
         &self,
         connection: &mut PgConnection,
         schema: &str,
-        keys: &mut HashMap<Uuid, Option<DataKey>>,
+        keys: &mut KeyCache,
         renamed: Renamed<'_>,
         event: &StoredEvent,
     ) -> Result<(), ApplyError> {
@@ -638,7 +586,7 @@ impl DocumentsModel {
         &self,
         connection: &mut PgConnection,
         schema: &str,
-        keys: &mut HashMap<Uuid, Option<DataKey>>,
+        keys: &mut KeyCache,
         decoded: FolderEvent,
         event: &StoredEvent,
     ) -> Result<(), ApplyError> {
@@ -719,7 +667,7 @@ impl DocumentsModel {
         &self,
         connection: &mut PgConnection,
         schema: &str,
-        keys: &mut HashMap<Uuid, Option<DataKey>>,
+        keys: &mut KeyCache,
         decoded: TopicEvent,
         event: &StoredEvent,
     ) -> Result<(), ApplyError> {
@@ -786,7 +734,7 @@ impl DocumentsModel {
     async fn topic_name(
         &self,
         connection: &mut PgConnection,
-        keys: &mut HashMap<Uuid, Option<DataKey>>,
+        keys: &mut KeyCache,
         namespace: Namespace,
         name: &TopicName,
         event: &StoredEvent,

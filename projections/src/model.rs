@@ -110,3 +110,61 @@ pub(crate) async fn data_keys(
             },
         })
 }
+
+/// Decodes an event for a model; a payload this build cannot read poisons it.
+pub(crate) fn decode<E: serde::de::DeserializeOwned>(event: &StoredEvent) -> Result<E, ApplyError> {
+    event.decode().map_err(|error| ApplyError::Poison {
+        position: event.position,
+        reason: error.to_string(),
+    })
+}
+
+/// The data keys a batch has looked up so far, by owner (`None`: shredded).
+pub(crate) type KeyCache = std::collections::HashMap<uuid::Uuid, Option<crypto::DataKey>>;
+
+/// `owner`'s data key, looked up once per batch; `None` once it is shredded.
+pub(crate) async fn key_of<'k>(
+    keys: &crypto::KeyRing,
+    connection: &mut PgConnection,
+    cache: &'k mut KeyCache,
+    owner: uuid::Uuid,
+    event: &StoredEvent,
+) -> Result<Option<&'k crypto::DataKey>, ApplyError> {
+    if let std::collections::hash_map::Entry::Vacant(slot) = cache.entry(owner) {
+        let mut found = data_keys(keys, &mut *connection, &[owner], event.position).await?;
+        slot.insert(found.remove(&owner));
+    }
+    Ok(cache.get(&owner).and_then(Option::as_ref))
+}
+
+/// The text a `TextExtracted` names, opened from the side store with its owner's key;
+/// `None` when there is none to read: the key is shredded (the account is gone) or the
+/// text is (the document was deleted after). A text that does not open or is not the one
+/// named poisons the event.
+pub(crate) async fn extracted_text(
+    keys: &crypto::KeyRing,
+    connection: &mut PgConnection,
+    cache: &mut KeyCache,
+    extracted: &domain::document::TextExtracted,
+    event: &StoredEvent,
+) -> Result<Option<zeroize::Zeroizing<String>>, ApplyError> {
+    let owner = extracted.owner;
+    let Some(key) = key_of(keys, &mut *connection, cache, owner, event).await? else {
+        return Ok(None);
+    };
+    crypto::texts::get(
+        &mut *connection,
+        key,
+        owner,
+        extracted.document_id,
+        &extracted.text,
+    )
+    .await
+    .map_err(|error| match error {
+        crypto::texts::TextStoreError::Database(sql) => ApplyError::Database(sql),
+        other => ApplyError::Poison {
+            position: event.position,
+            reason: other.to_string(),
+        },
+    })
+}

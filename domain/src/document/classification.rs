@@ -67,6 +67,35 @@ pub struct ExtractedText {
     pub truncated: bool,
 }
 
+/// The text-search configurations a stock PostgreSQL 15 ships, by name: the only values
+/// `ExtractedText::language` may take. Whoever reads a language from an event or a child
+/// process checks it against this list, so nothing else ever reaches a query.
+pub const TEXT_SEARCH_CONFIGS: [&str; 15] = [
+    "english",
+    "german",
+    "french",
+    "spanish",
+    "italian",
+    "dutch",
+    "portuguese",
+    "russian",
+    "swedish",
+    "danish",
+    "norwegian",
+    "finnish",
+    "hungarian",
+    "romanian",
+    "turkish",
+];
+
+/// The `&'static` form of a text-search configuration name, if it is one of
+/// [`TEXT_SEARCH_CONFIGS`].
+pub fn text_search_config(name: &str) -> Option<&'static str> {
+    TEXT_SEARCH_CONFIGS
+        .into_iter()
+        .find(|config| *config == name)
+}
+
 /// The request of the run that starts with a confirm: the document's own id.
 pub fn first_request(document_id: Uuid) -> Uuid {
     document_id
