@@ -377,43 +377,52 @@ impl Settings {
     }
 
     /// The classifiers this server offers, and which one people get by default (AI-2).
-    pub fn classifiers(&self, pool: sqlx::PgPool) -> workers::classify::choice::Providers {
+    pub fn classifiers(
+        &self,
+        pool: sqlx::PgPool,
+        endpoints: commands::llm::LlmEndpoints,
+        clock: std::sync::Arc<dyn domain::Clock>,
+    ) -> workers::classify::choice::Providers {
         use std::sync::Arc;
-        use workers::classify::provider::Provider;
-        let policy = outbound::Policy {
-            allow: self.outbound_allow.clone(),
-            allow_http: self.outbound_allow_http,
-            ..outbound::Policy::default()
-        };
-        let model = self.default_ai_model.clone().unwrap_or_default();
-        let prompt = |default: String| self.system_prompt.clone().unwrap_or(default);
-        let ollama = self.ollama_url.as_ref().map(|url| {
-            let mut provider = workers::classify::ollama::OllamaProvider::new(
-                url.clone(),
-                model.clone(),
-                policy.clone(),
-            );
-            provider.system_prompt = prompt(provider.system_prompt);
-            Arc::new(provider) as Arc<dyn Provider>
-        });
-        let openai_compatible = self.openai_url.as_ref().map(|url| {
-            let mut provider = workers::classify::openai::OpenAiProvider::new(
-                url.clone(),
-                self.openai_api_key.clone().map(secrecy::SecretString::from),
-                model.clone(),
-                policy.clone(),
-            );
-            provider.system_prompt = prompt(provider.system_prompt);
-            Arc::new(provider) as Arc<dyn Provider>
-        });
+        let offline = workers::classify::offline::OfflineClassifier::new(pool);
         workers::classify::choice::Providers {
-            offline: Arc::new(workers::classify::offline::OfflineClassifier::new(pool)),
-            ollama,
-            openai_compatible,
+            endpoints: Some(endpoints),
             default_provider: domain::user::AiProvider::parse(&self.default_ai_provider)
                 .unwrap_or(domain::user::AiProvider::Offline),
             default_model: self.default_ai_model.clone(),
+            system_prompt: self
+                .system_prompt
+                .clone()
+                .unwrap_or_else(|| workers::classify::llm::DEFAULT_SYSTEM_PROMPT.to_owned()),
+            ..workers::classify::choice::Providers::offline(Arc::new(offline), clock)
         }
+    }
+
+    /// Where the LLM providers are: what admins stored (AI-2), over this server's
+    /// `OLLAMA_URL`, `OPENAI_URL`, `OPENAI_API_KEY` and `OUTBOUND_ALLOW*`.
+    pub fn llm_endpoints(
+        &self,
+        pool: sqlx::PgPool,
+        master: crypto::MasterKey,
+        clock: std::sync::Arc<dyn domain::Clock>,
+    ) -> commands::llm::LlmEndpoints {
+        use commands::llm::{LlmEndpoint, LlmSettings};
+        let endpoint = |url: &Option<String>, api_key: Option<&String>| {
+            url.as_ref().map(|url| LlmEndpoint {
+                url: url.clone(),
+                api_key: api_key.cloned().map(secrecy::SecretString::from),
+            })
+        };
+        let server = LlmSettings {
+            ollama: endpoint(&self.ollama_url, None),
+            openai_compatible: endpoint(&self.openai_url, self.openai_api_key.as_ref()),
+            policy: outbound::Policy {
+                allow: self.outbound_allow.clone(),
+                allow_http: self.outbound_allow_http,
+                ..outbound::Policy::default()
+            },
+        };
+        commands::llm::LlmEndpoints::new(commands::EventStore::new(pool), master, clock, server)
     }
 
     /// How the classification worker retries.

@@ -258,7 +258,11 @@ pub async fn start(
                 ),
                 pool.clone(),
                 settings.extraction_sandbox()?,
-                Arc::new(settings.classifiers(pool.clone())),
+                Arc::new(settings.classifiers(
+                    pool.clone(),
+                    settings.llm_endpoints(pool.clone(), keys.master().clone(), clock.clone()),
+                    clock.clone(),
+                )),
             )),
             settings.classify_jobs(),
             shutdown.clone(),
@@ -338,6 +342,7 @@ pub async fn start(
                 documents.clone(),
             ),
             classifications: commands::classification::Classifications::new(documents.clone()),
+            llm: settings.llm_endpoints(pool.clone(), keys.master().clone(), clock.clone()),
             live: api::live::LiveEvents::start(
                 nats.clone(),
                 bus.clone(),

@@ -2,8 +2,8 @@
 
 use crate::auth::AccessTokens;
 use crate::routes::{
-    account, admin, auth, documents, email_links, folders, handles, leaving, ops, search,
-    second_factor, sessions, shares, topics, uploads,
+    account, admin, ai_settings, auth, documents, email_links, folders, handles, leaving, ops,
+    search, second_factor, sessions, shares, topics, uploads,
 };
 use crate::{openapi, ApiError};
 use axum::extract::{DefaultBodyLimit, Request};
@@ -70,6 +70,8 @@ pub struct AppState {
     pub folders: commands::folders::Folders,
     pub topics: commands::topics::Topics,
     pub classifications: commands::classification::Classifications,
+    /// Where the LLM classifiers are (admins' settings over the server's).
+    pub llm: commands::llm::LlmEndpoints,
     pub live: crate::live::LiveEvents,
     pub shares: commands::shares::Shares,
     pub download_links: crate::content::download_link::DownloadLinks,
@@ -165,6 +167,12 @@ pub fn router(state: AppState) -> Router {
             get(admin::settings).put(admin::update_settings),
         )
         .route("/admin/invites", post(admin::invite))
+        .route("/admin/ai", get(ai_settings::show))
+        .route(
+            "/admin/ai/providers/{provider}",
+            put(ai_settings::set_endpoint).delete(ai_settings::remove_endpoint),
+        )
+        .route("/admin/ai/outbound", put(ai_settings::set_outbound))
         .route("/auth/registration", get(auth::registration_status))
         .route("/account/email", post(email_links::request_email_change))
         .route(

@@ -121,6 +121,13 @@ impl ApiError {
         Self::Internal(error.to_string())
     }
 
+    /// A 400 naming one field and what is wrong with it.
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            fields: BTreeMap::from([(field, message.into())]),
+        }
+    }
+
     /// A 429 telling the client to wait `wait` (rounded up to whole seconds).
     pub fn throttled(wait: chrono::Duration) -> Self {
         Self::Throttled {
@@ -301,5 +308,39 @@ impl IntoResponse for ApiError {
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+impl From<commands::llm::LlmSettingsError> for ApiError {
+    fn from(error: commands::llm::LlmSettingsError) -> Self {
+        use commands::llm::LlmSettingsError;
+        use domain::instance::ai::AiSettingsError;
+        let sentence = |text: String| {
+            let mut chars = text.chars();
+            match chars.next() {
+                Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+                None => text,
+            }
+        };
+        match error {
+            LlmSettingsError::Invalid(invalid @ AiSettingsError::OfflineHasNoEndpoint) => {
+                Self::invalid("provider", sentence(invalid.to_string()))
+            }
+            LlmSettingsError::Invalid(invalid @ AiSettingsError::BadEndpoint) => {
+                Self::invalid("endpoint", sentence(invalid.to_string()))
+            }
+            LlmSettingsError::Invalid(
+                invalid @ (AiSettingsError::BadNetwork(_) | AiSettingsError::TooManyNetworks),
+            ) => Self::invalid("allow", sentence(invalid.to_string())),
+            refused @ LlmSettingsError::Refused(_) => {
+                Self::invalid("endpoint", sentence(refused.to_string()))
+            }
+            bad @ LlmSettingsError::BadApiKey => {
+                Self::invalid("api_key", sentence(bad.to_string()))
+            }
+            other @ (LlmSettingsError::Undecryptable | LlmSettingsError::Store(_)) => {
+                Self::internal(other)
+            }
+        }
     }
 }

@@ -15,6 +15,7 @@ mod error;
 pub mod facts;
 pub mod folders;
 pub mod invites;
+pub mod llm;
 mod meta;
 mod password;
 pub mod registration;

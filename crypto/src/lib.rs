@@ -11,8 +11,10 @@
 mod envelope;
 mod keyring;
 mod master;
+mod settings;
 pub mod texts;
 
 pub use envelope::{open, seal, DataKey, EnvelopeError};
 pub use keyring::{KeyRing, KeyRingError};
 pub use master::{MasterKey, MasterKeyError};
+pub use settings::{open_setting, seal_setting};

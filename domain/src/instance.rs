@@ -1,7 +1,15 @@
-//! Settings of the whole installation that admins change (ADM-1): for now, whether
-//! people may register themselves or only by invitation. One aggregate, id `settings`.
+//! Settings of the whole installation that admins change: whether people may register
+//! themselves or only by invitation (ADM-1), and where the LLM classifiers are (AI-2,
+//! [`ai`]). One aggregate, id `settings`.
 
+pub mod ai;
+
+use crate::user::AiProvider;
 use crate::{Aggregate, DomainEvent};
+use ai::{
+    AiSettings, AiSettingsError, ApiKeyChange, Endpoint, LlmEndpointRemoved, LlmEndpointSet,
+    OutboundPolicyChanged,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -13,6 +21,26 @@ pub const SETTINGS_ID: &str = "settings";
 pub enum InstanceCommand {
     SetSelfRegistration {
         open: bool,
+        by: Uuid,
+        at: DateTime<Utc>,
+    },
+    /// Store where `provider` is; `endpoint` has been vetted (SECURITY 22) by the caller.
+    SetLlmEndpoint {
+        provider: AiProvider,
+        endpoint: Endpoint,
+        api_key: ApiKeyChange,
+        by: Uuid,
+        at: DateTime<Utc>,
+    },
+    RemoveLlmEndpoint {
+        provider: AiProvider,
+        by: Uuid,
+        at: DateTime<Utc>,
+    },
+    /// Replace the admin's allow-list (entries as typed) and the plain-http switch.
+    SetOutboundPolicy {
+        allow: Vec<String>,
+        allow_http: bool,
         by: Uuid,
         at: DateTime<Utc>,
     },
@@ -28,12 +56,18 @@ pub struct SelfRegistrationChanged {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum InstanceEvent {
     SelfRegistrationChanged(SelfRegistrationChanged),
+    LlmEndpointSet(LlmEndpointSet),
+    LlmEndpointRemoved(LlmEndpointRemoved),
+    OutboundPolicyChanged(OutboundPolicyChanged),
 }
 
 impl DomainEvent for InstanceEvent {
     fn event_type(&self) -> &'static str {
         match self {
             InstanceEvent::SelfRegistrationChanged(_) => "SelfRegistrationChanged",
+            InstanceEvent::LlmEndpointSet(_) => "LlmEndpointSet",
+            InstanceEvent::LlmEndpointRemoved(_) => "LlmEndpointRemoved",
+            InstanceEvent::OutboundPolicyChanged(_) => "OutboundPolicyChanged",
         }
     }
 
@@ -43,17 +77,26 @@ impl DomainEvent for InstanceEvent {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum InstanceError {}
+pub enum InstanceError {
+    #[error(transparent)]
+    Ai(#[from] AiSettingsError),
+}
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Instance {
     /// Registration is open until an admin closes it.
     self_registration_closed: bool,
+    #[serde(default)]
+    ai: AiSettings,
 }
 
 impl Instance {
     pub fn self_registration_open(&self) -> bool {
         !self.self_registration_closed
+    }
+
+    pub fn ai(&self) -> &AiSettings {
+        &self.ai
     }
 }
 
@@ -82,6 +125,56 @@ impl Aggregate for Instance {
                     },
                 )])
             }
+            InstanceCommand::SetLlmEndpoint {
+                provider,
+                endpoint,
+                api_key,
+                by,
+                at,
+            } => {
+                let next = self.ai.with_endpoint(provider, endpoint, api_key)?;
+                if self.ai.endpoint(provider) == Some(&next) {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![InstanceEvent::LlmEndpointSet(LlmEndpointSet {
+                    provider,
+                    endpoint: next.endpoint,
+                    api_key: next.api_key,
+                    by,
+                    set_at: at,
+                })])
+            }
+            InstanceCommand::RemoveLlmEndpoint { provider, by, at } => {
+                if self.ai.endpoint(provider).is_none() {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![InstanceEvent::LlmEndpointRemoved(
+                    LlmEndpointRemoved {
+                        provider,
+                        by,
+                        removed_at: at,
+                    },
+                )])
+            }
+            InstanceCommand::SetOutboundPolicy {
+                allow,
+                allow_http,
+                by,
+                at,
+            } => {
+                let allow = AiSettings::networks(&allow)?;
+                if allow == self.ai.allow && allow_http == self.ai.allow_http {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![InstanceEvent::OutboundPolicyChanged(
+                    OutboundPolicyChanged {
+                        allow: allow.into_iter().collect(),
+                        allow_http,
+                        by,
+                        changed_at: at,
+                    },
+                )])
+            }
         }
     }
 
@@ -90,6 +183,9 @@ impl Aggregate for Instance {
             InstanceEvent::SelfRegistrationChanged(changed) => {
                 self.self_registration_closed = !changed.open
             }
+            InstanceEvent::LlmEndpointSet(set) => self.ai.apply_endpoint_set(&set),
+            InstanceEvent::LlmEndpointRemoved(removed) => self.ai.apply_endpoint_removed(&removed),
+            InstanceEvent::OutboundPolicyChanged(changed) => self.ai.apply_outbound(&changed),
         }
     }
 }
@@ -186,5 +282,143 @@ mod tests {
                 at: at(),
             })
             .then_expect_events(vec![]);
+    }
+
+    fn endpoint(text: &str) -> Endpoint {
+        Endpoint::parse(text).unwrap()
+    }
+
+    fn set(api_key: Option<&str>) -> InstanceEvent {
+        InstanceEvent::LlmEndpointSet(LlmEndpointSet {
+            provider: AiProvider::Ollama,
+            endpoint: endpoint("http://192.168.1.20:11434"),
+            api_key: api_key.map(|key| crate::Sealed::from_envelope(key.into())),
+            by: Uuid::from_u128(1),
+            set_at: at(),
+        })
+    }
+
+    fn set_ollama(api_key: ApiKeyChange) -> InstanceCommand {
+        InstanceCommand::SetLlmEndpoint {
+            provider: AiProvider::Ollama,
+            endpoint: endpoint("http://192.168.1.20:11434"),
+            api_key,
+            by: Uuid::from_u128(1),
+            at: at(),
+        }
+    }
+
+    #[test]
+    fn an_endpoint_is_stored_with_its_sealed_key() {
+        AggregateTest::<Instance>::with(())
+            .given_no_previous_events()
+            .when(set_ollama(ApiKeyChange::Replace(
+                crate::Sealed::from_envelope("v1.sealed".into()),
+            )))
+            .then_expect_events(vec![set(Some("v1.sealed"))]);
+    }
+
+    #[test]
+    fn keeping_the_key_carries_it_into_the_new_endpoint_and_removing_drops_it() {
+        let moved = InstanceCommand::SetLlmEndpoint {
+            provider: AiProvider::Ollama,
+            endpoint: endpoint("https://ollama.example.org"),
+            api_key: ApiKeyChange::Keep,
+            by: Uuid::from_u128(1),
+            at: at(),
+        };
+        AggregateTest::<Instance>::with(())
+            .given(vec![set(Some("v1.sealed"))])
+            .when(moved)
+            .then_expect_events(vec![InstanceEvent::LlmEndpointSet(LlmEndpointSet {
+                provider: AiProvider::Ollama,
+                endpoint: endpoint("https://ollama.example.org"),
+                api_key: Some(crate::Sealed::from_envelope("v1.sealed".into())),
+                by: Uuid::from_u128(1),
+                set_at: at(),
+            })]);
+        AggregateTest::<Instance>::with(())
+            .given(vec![set(Some("v1.sealed"))])
+            .when(set_ollama(ApiKeyChange::Remove))
+            .then_expect_events(vec![set(None)]);
+    }
+
+    #[test]
+    fn storing_what_is_stored_changes_nothing() {
+        AggregateTest::<Instance>::with(())
+            .given(vec![set(Some("v1.sealed"))])
+            .when(set_ollama(ApiKeyChange::Keep))
+            .then_expect_events(vec![]);
+        AggregateTest::<Instance>::with(())
+            .given_no_previous_events()
+            .when(InstanceCommand::RemoveLlmEndpoint {
+                provider: AiProvider::Ollama,
+                by: Uuid::from_u128(1),
+                at: at(),
+            })
+            .then_expect_events(vec![]);
+    }
+
+    #[test]
+    fn the_offline_classifier_has_no_endpoint() {
+        AggregateTest::<Instance>::with(())
+            .given_no_previous_events()
+            .when(InstanceCommand::SetLlmEndpoint {
+                provider: AiProvider::Offline,
+                endpoint: endpoint("http://192.168.1.20:11434"),
+                api_key: ApiKeyChange::Keep,
+                by: Uuid::from_u128(1),
+                at: at(),
+            })
+            .then_expect_error(InstanceError::Ai(AiSettingsError::OfflineHasNoEndpoint));
+    }
+
+    #[test]
+    fn a_removed_endpoint_is_gone() {
+        let mut instance = Instance::default();
+        instance.apply(set(Some("v1.sealed")));
+        assert!(instance.ai().endpoint(AiProvider::Ollama).is_some());
+        instance.apply(InstanceEvent::LlmEndpointRemoved(LlmEndpointRemoved {
+            provider: AiProvider::Ollama,
+            by: Uuid::from_u128(1),
+            removed_at: at(),
+        }));
+        assert!(instance.ai().endpoint(AiProvider::Ollama).is_none());
+    }
+
+    #[test]
+    fn the_allow_list_is_replaced_in_canonical_form_and_bad_entries_refused() {
+        let policy = |allow: &[&str], allow_http| InstanceCommand::SetOutboundPolicy {
+            allow: allow.iter().map(|entry| entry.to_string()).collect(),
+            allow_http,
+            by: Uuid::from_u128(1),
+            at: at(),
+        };
+        let changed = InstanceEvent::OutboundPolicyChanged(OutboundPolicyChanged {
+            allow: vec![
+                ai::Network::parse("10.0.0.0/8").unwrap(),
+                ai::Network::parse("192.168.1.20/32").unwrap(),
+            ],
+            allow_http: true,
+            by: Uuid::from_u128(1),
+            changed_at: at(),
+        });
+        AggregateTest::<Instance>::with(())
+            .given_no_previous_events()
+            .when(policy(
+                &["192.168.1.20", "10.0.0.0/8", "192.168.1.20/32"],
+                true,
+            ))
+            .then_expect_events(vec![changed.clone()]);
+        AggregateTest::<Instance>::with(())
+            .given(vec![changed])
+            .when(policy(&["10.0.0.0/8", "192.168.1.20"], true))
+            .then_expect_events(vec![]);
+        AggregateTest::<Instance>::with(())
+            .given_no_previous_events()
+            .when(policy(&["the lan"], false))
+            .then_expect_error(InstanceError::Ai(AiSettingsError::BadNetwork(
+                "the lan".into(),
+            )));
     }
 }

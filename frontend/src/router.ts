@@ -7,6 +7,7 @@ import DocumentsView from './views/DocumentsView.vue'
 import AdminUsersView from './views/AdminUsersView.vue'
 import AdminAuditView from './views/AdminAuditView.vue'
 import AdminTopicsView from './views/AdminTopicsView.vue'
+import AdminAiView from './views/AdminAiView.vue'
 import SharedView from './views/SharedView.vue'
 import SearchView from './views/SearchView.vue'
 import VerifyEmailView from './views/VerifyEmailView.vue'
@@ -86,6 +87,12 @@ export const router = createRouter({
       name: 'admin-topics',
       component: AdminTopicsView,
       meta: { title: 'System topics', requiresAuth: true, requiresAdmin: true },
+    },
+    {
+      path: '/admin/ai',
+      name: 'admin-ai',
+      component: AdminAiView,
+      meta: { title: 'AI classifiers', requiresAuth: true, requiresAdmin: true },
     },
     {
       path: '/admin/audit',

@@ -157,6 +157,19 @@ fn sign_in_entry(event: SignInEvent) -> (Option<Uuid>, Value) {
 fn instance_entry(event: InstanceEvent) -> (Option<Uuid>, Value) {
     match event {
         InstanceEvent::SelfRegistrationChanged(e) => (None, json!({"open": e.open})),
+        // Never the sealed key: only whether there is one.
+        InstanceEvent::LlmEndpointSet(e) => (
+            None,
+            json!({
+                "provider": e.provider,
+                "endpoint": e.endpoint,
+                "api_key_set": e.api_key.is_some(),
+            }),
+        ),
+        InstanceEvent::LlmEndpointRemoved(e) => (None, json!({"provider": e.provider})),
+        InstanceEvent::OutboundPolicyChanged(e) => {
+            (None, json!({"allow": e.allow, "allow_http": e.allow_http}))
+        }
     }
 }
 

@@ -352,7 +352,15 @@ async fn classifier_job(env: &TestEnv) -> workers::classify::ClassifyDocuments {
         ),
         env.pool.clone(),
         env.settings.extraction_sandbox().unwrap(),
-        Arc::new(env.settings.classifiers(env.pool.clone())),
+        Arc::new(env.settings.classifiers(
+            env.pool.clone(),
+            env.settings.llm_endpoints(
+                env.pool.clone(),
+                env.keys().master().clone(),
+                Arc::new(eventlog::SystemClock),
+            ),
+            Arc::new(eventlog::SystemClock),
+        )),
     )
 }
 
@@ -577,6 +585,326 @@ async fn an_llm_classifier_files_documents_its_new_topics_go_to_the_owner_and_ou
         2,
         "two tries"
     );
+
+    running.stop().await;
+    drop(env);
+}
+
+/// What a stand-in OpenAI-compatible endpoint saw: each request's time, `Authorization`
+/// header and user message.
+#[derive(Default)]
+struct Seen {
+    requests: Vec<(std::time::Instant, Option<String>, String)>,
+}
+
+/// A stand-in for an OpenAI-compatible endpoint on this machine: files a document that
+/// mentions the garden under "Garden"; answers the first request for a document that says
+/// "limited" with 429 and `Retry-After: 2`; answers a document that says "garbled" with
+/// prose instead of the schema.
+async fn fake_openai() -> (String, Arc<std::sync::Mutex<Seen>>) {
+    use axum::http::{HeaderMap, StatusCode as Status};
+    use axum::response::IntoResponse;
+    use axum::routing::post;
+    let seen = Arc::new(std::sync::Mutex::new(Seen::default()));
+    let log = seen.clone();
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        post(
+            move |headers: HeaderMap, axum::Json(body): axum::Json<Value>| {
+                let log = log.clone();
+                async move {
+                    assert_eq!(body["response_format"]["type"], "json_schema");
+                    assert!(body.get("tools").is_none());
+                    let user = body["messages"][1]["content"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
+                    let authorization = headers
+                        .get("authorization")
+                        .map(|value| value.to_str().unwrap().to_owned());
+                    let earlier = {
+                        let mut seen = log.lock().unwrap();
+                        let earlier = seen
+                            .requests
+                            .iter()
+                            .filter(|(_, _, text)| *text == user)
+                            .count();
+                        seen.requests.push((
+                            std::time::Instant::now(),
+                            authorization,
+                            user.clone(),
+                        ));
+                        earlier
+                    };
+                    if user.contains("limited") && earlier == 0 {
+                        return (
+                            Status::TOO_MANY_REQUESTS,
+                            [("retry-after", "2")],
+                            axum::Json(json!({"error": {"message": "slow down"}})),
+                        )
+                            .into_response();
+                    }
+                    let content = if user.contains("garbled") {
+                        "Sure! This document is about gardening.".to_owned()
+                    } else {
+                        json!({"topics": ["Garden"], "new_topics": []}).to_string()
+                    };
+                    axum::Json(json!({
+                        "id": "chatcmpl-1",
+                        "object": "chat.completion",
+                        "model": "gpt-test",
+                        "choices": [{
+                            "index": 0,
+                            "message": {"role": "assistant", "content": content},
+                            "finish_reason": "stop"
+                        }]
+                    }))
+                    .into_response()
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), seen)
+}
+
+#[tokio::test]
+async fn admins_store_an_llm_endpoint_vetted_with_its_key_sealed_and_never_shown() {
+    const KEY: &str = "sk-test-0123456789-secret";
+    let (endpoint, seen) = fake_openai().await;
+    let env = TestEnv::new().await;
+    crate::support::register_as(&env.registrations(), "root", domain::user::Role::Admin).await;
+    let (_, token) = env.register("ann").await;
+    let (running, url) = env
+        .start_with(
+            Components::ALL,
+            Arc::new(eventlog::SystemClock),
+            |settings| {
+                // The server itself names no endpoint and allows no private network.
+                settings.default_ai_provider = "openai_compatible".into();
+                settings.default_ai_model = Some("gpt-test".into());
+                settings.classify_max_attempts = 4;
+            },
+        )
+        .await;
+    env.users_reach(token).await;
+    let root = Docs::signed_in(&url, "root").await;
+    let ann = Docs::signed_in(&url, "ann").await;
+    let garden = create_topic(&ann, "Garden").await;
+    let set = |docs: &Docs, provider: &str, body: Value| {
+        let path = format!("/api/admin/ai/providers/{provider}");
+        let docs = docs.clone();
+        async move { docs.send_json(Method::PUT, &path, body).await }
+    };
+    let field_error = |response: reqwest::Response, field: &'static str| async move {
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let body: Value = response.json().await.unwrap();
+        body["fields"][field]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {field} in {body}"))
+            .to_owned()
+    };
+
+    // Nothing configured: the run fails at once with the reason, not after retries.
+    let first = classified(&env, &ann, "plan.txt", b"The garden plan".to_vec(), TEXT).await;
+    assert_eq!(first["classification"], "failed");
+    let reason = first["classification_error"].as_str().unwrap();
+    assert!(reason.contains("not configured"), "{reason}");
+
+    // Only admins; only LLM providers.
+    let body = json!({"endpoint": endpoint, "api_key": KEY});
+    assert_eq!(
+        set(&ann, "openai_compatible", body.clone()).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    for provider in ["offline", "skynet"] {
+        assert_eq!(
+            set(&root, provider, body.clone()).await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+    // Vetted at save: plain http and a loopback address are refused until allowed.
+    let refused = field_error(
+        set(&root, "openai_compatible", body.clone()).await,
+        "endpoint",
+    )
+    .await;
+    assert!(refused.contains("scheme"), "{refused}");
+    let refused = field_error(
+        set(
+            &root,
+            "openai_compatible",
+            json!({"endpoint": "https://127.0.0.1:1/v1"}),
+        )
+        .await,
+        "endpoint",
+    )
+    .await;
+    assert!(refused.contains("not a public address"), "{refused}");
+    for bad in [
+        "file:///etc/passwd",
+        "http://user:pw@example.org",
+        "gopher://x",
+    ] {
+        let response = set(&root, "openai_compatible", json!({"endpoint": bad})).await;
+        field_error(response, "endpoint").await;
+    }
+    let both = json!({"endpoint": endpoint, "api_key": KEY, "remove_api_key": true});
+    field_error(set(&root, "openai_compatible", both).await, "api_key").await;
+    let outbound = |body: Value| {
+        let root = root.clone();
+        async move {
+            root.send_json(Method::PUT, "/api/admin/ai/outbound", body)
+                .await
+        }
+    };
+    field_error(
+        outbound(json!({"allow": ["the lan"], "allow_http": true})).await,
+        "allow",
+    )
+    .await;
+    assert_eq!(
+        outbound(json!({"allow": ["127.0.0.1"], "allow_http": true}))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        set(&root, "openai_compatible", body.clone()).await.status(),
+        StatusCode::NO_CONTENT
+    );
+
+    // The key never comes back: not in the settings, the audit log or the event log.
+    let shown = root.get("/api/admin/ai").await.text().await.unwrap();
+    assert!(!shown.contains(KEY), "{shown}");
+    let shown: Value = serde_json::from_str(&shown).unwrap();
+    let openai = shown["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|provider| provider["provider"] == "openai_compatible")
+        .unwrap()
+        .clone();
+    assert_eq!(openai["endpoint"], endpoint.as_str());
+    assert_eq!(openai["api_key_set"], true);
+    assert_eq!(openai["source"], "admin");
+    assert_eq!(shown["allow"], json!(["127.0.0.1/32"]));
+    let logged: Vec<String> = sqlx::query_scalar(
+        "select payload::text from events where aggregate_type = 'instance' order by position",
+    )
+    .fetch_all(&env.pool)
+    .await
+    .unwrap();
+    assert!(logged.iter().all(|payload| !payload.contains(KEY)));
+    assert!(
+        logged
+            .iter()
+            .any(|payload| payload.contains(r#""api_key": "v1."#)),
+        "sealed in the event: {logged:?}"
+    );
+    env.eventually("the audit log has the change", || async {
+        root.get("/api/admin/audit")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("LlmEndpointSet")
+    })
+    .await;
+    let audit = root.get("/api/admin/audit").await.text().await.unwrap();
+    let envelope = logged
+        .iter()
+        .find_map(|payload| {
+            let payload: Value = serde_json::from_str(payload).ok()?;
+            let sealed = payload.pointer("/LlmEndpointSet/api_key")?.as_str()?;
+            Some(sealed.to_owned())
+        })
+        .expect("the sealed key");
+    assert!(
+        !audit.contains(KEY) && !audit.contains(&envelope),
+        "{audit}"
+    );
+    assert!(audit.contains(r#""api_key_set":true"#), "{audit}");
+
+    // Run again: the stored endpoint files it, with the key as a bearer token.
+    let id = first["id"].as_str().unwrap();
+    let again = ann
+        .send(Method::POST, &format!("/api/documents/{id}/classify"))
+        .await;
+    assert_eq!(again.status(), StatusCode::ACCEPTED);
+    env.eventually("the rerun classified", || async {
+        ann.json(&format!("/api/documents/{id}")).await["classification"] == "classified"
+    })
+    .await;
+    assert_eq!(
+        topics_of(&ann.json(&format!("/api/documents/{id}")).await),
+        std::slice::from_ref(&garden)
+    );
+    let bearer = format!("Bearer {KEY}");
+    assert_eq!(
+        seen.lock().unwrap().requests.last().unwrap().1.as_deref(),
+        Some(bearer.as_str())
+    );
+
+    // A 429's Retry-After is honoured: the second try comes no sooner than it said,
+    // although the worker's own first pause is one second.
+    let limited = classified(
+        &env,
+        &ann,
+        "limited.txt",
+        b"garden, rate limited".to_vec(),
+        TEXT,
+    )
+    .await;
+    assert_eq!(limited["classification"], "classified", "{limited}");
+    let tries: Vec<std::time::Instant> = seen
+        .lock()
+        .unwrap()
+        .requests
+        .iter()
+        .filter(|(_, _, text)| text.contains("rate limited"))
+        .map(|(at, _, _)| *at)
+        .collect();
+    assert_eq!(tries.len(), 2);
+    assert!(
+        tries[1] - tries[0] >= std::time::Duration::from_millis(1900),
+        "asked again after {:?}",
+        tries[1] - tries[0]
+    );
+
+    // An answer outside the schema is asked again once, not four times.
+    let garbled = classified(&env, &ann, "garbled.txt", b"garbled garden".to_vec(), TEXT).await;
+    assert_eq!(garbled["classification"], "failed");
+    assert!(garbled["classification_error"]
+        .as_str()
+        .unwrap()
+        .contains("not usable"));
+    let asked = seen
+        .lock()
+        .unwrap()
+        .requests
+        .iter()
+        .filter(|(_, _, text)| text.contains("garbled garden"))
+        .count();
+    assert_eq!(asked, 2);
+
+    // The key is removed, then the endpoint: the server's (none) applies again.
+    let keyless = json!({"endpoint": endpoint, "remove_api_key": true});
+    assert_eq!(
+        set(&root, "openai_compatible", keyless).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let shown = root.json("/api/admin/ai").await;
+    assert_eq!(shown["providers"][1]["api_key_set"], false, "{shown}");
+    let removed = root
+        .send(Method::DELETE, "/api/admin/ai/providers/openai_compatible")
+        .await;
+    assert_eq!(removed.status(), StatusCode::NO_CONTENT);
+    let shown = root.json("/api/admin/ai").await;
+    assert_eq!(shown["providers"][1]["endpoint"], Value::Null, "{shown}");
+    assert_eq!(shown["providers"][1]["source"], Value::Null, "{shown}");
 
     running.stop().await;
     drop(env);

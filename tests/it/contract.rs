@@ -383,12 +383,23 @@ async fn account_administration_events_match_the_asyncapi_document() {
             "/api/admin/settings",
             json!({"self_registration": true}),
         ),
+        (
+            "PUT",
+            "/api/admin/ai/outbound",
+            json!({"allow": ["127.0.0.1"], "allow_http": true}),
+        ),
+        (
+            "PUT",
+            "/api/admin/ai/providers/ollama",
+            json!({"endpoint": "http://127.0.0.1:11434", "api_key": "a-key"}),
+        ),
+        ("DELETE", "/api/admin/ai/providers/ollama", json!({})),
     ] {
         let target = format!("{url}{path}");
-        let request = if method == "PUT" {
-            client.put(target)
-        } else {
-            client.post(target)
+        let request = match method {
+            "PUT" => client.put(target),
+            "DELETE" => client.delete(target),
+            _ => client.post(target),
         };
         let response = request
             .bearer_auth(&root.access)
@@ -434,6 +445,9 @@ async fn account_administration_events_match_the_asyncapi_document() {
         "ProfileUpdated",
         "UserDeleted",
         "SelfRegistrationChanged",
+        "LlmEndpointSet",
+        "LlmEndpointRemoved",
+        "OutboundPolicyChanged",
         "InviteSent",
         "PasswordChanged",
         "UserDisabled",

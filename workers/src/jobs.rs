@@ -24,6 +24,26 @@ pub struct Delivery {
     pub last: bool,
 }
 
+/// Why a handler failed, and how long the event should wait at least before it comes
+/// back (a rate-limited service's `Retry-After`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retry {
+    pub reason: String,
+    pub not_before: Option<Duration>,
+}
+
+impl From<String> for Retry {
+    fn from(reason: String) -> Self {
+        Self {
+            reason,
+            not_before: None,
+        }
+    }
+}
+
+/// The longest wait a handler may ask for: a service asking for more is tried then.
+pub const MAX_REQUESTED_PAUSE: Duration = Duration::from_secs(3600);
+
 /// What a job does with one event. `Err` is retried later; an event the job has no
 /// business with is simply `Ok`.
 pub trait Job: Send + Sync {
@@ -35,7 +55,7 @@ pub trait Job: Send + Sync {
         &'a self,
         event: &'a StoredEvent,
         delivery: Delivery,
-    ) -> BoxFuture<'a, Result<(), String>>;
+    ) -> BoxFuture<'a, Result<(), Retry>>;
 }
 
 #[derive(Debug, Clone)]
@@ -138,19 +158,30 @@ async fn consume(
         };
         match job.handle(&event, delivery).await {
             Ok(()) => message.ack().await.map_err(|error| error.to_string())?,
-            Err(error) => {
+            Err(retry) => {
+                let error = &retry.reason;
                 if delivery.last {
                     tracing::error!(job = job.name(), event_id = %event.event_id, event_type = %event.event_type, %error, "job gave up on an event");
                 } else {
                     tracing::warn!(job = job.name(), event_id = %event.event_id, delivered, %error, "job failed; will retry");
                 }
                 message
-                    .ack_with(AckKind::Nak(Some(backoff(config, delivered))))
+                    .ack_with(AckKind::Nak(Some(pause(config, delivered, &retry))))
                     .await
                     .map_err(|error| error.to_string())?;
             }
         }
     }
+}
+
+/// The pause after the `delivered`th failure: the backoff, or longer when the handler
+/// asked for it (up to [`MAX_REQUESTED_PAUSE`]).
+fn pause(config: &JobConfig, delivered: i64, retry: &Retry) -> Duration {
+    let asked = retry
+        .not_before
+        .unwrap_or_default()
+        .min(MAX_REQUESTED_PAUSE);
+    backoff(config, delivered).max(asked)
 }
 
 /// The pause after the `delivered`th failure: `retry_after`, doubled per earlier failure,
@@ -179,5 +210,33 @@ mod tests {
         let pauses: Vec<u64> = (1..=6).map(|n| backoff(&config, n).as_secs()).collect();
         assert_eq!(pauses, vec![2, 4, 8, 16, 20, 20]);
         assert_eq!(backoff(&config, i64::MAX).as_secs(), 20);
+    }
+
+    #[test]
+    fn a_requested_pause_is_honoured_within_its_bound() {
+        let config = JobConfig {
+            retry_after: Duration::from_secs(2),
+            max_retry_after: Duration::from_secs(20),
+            ..JobConfig::default()
+        };
+        let asking = |seconds| Retry {
+            reason: "429".into(),
+            not_before: Some(Duration::from_secs(seconds)),
+        };
+        assert_eq!(
+            pause(&config, 1, &Retry::from("boom".to_owned())).as_secs(),
+            2
+        );
+        assert_eq!(pause(&config, 1, &asking(1)).as_secs(), 2, "never shorter");
+        assert_eq!(
+            pause(&config, 1, &asking(90)).as_secs(),
+            90,
+            "longer than the bound"
+        );
+        assert_eq!(
+            pause(&config, 1, &asking(86_400)),
+            MAX_REQUESTED_PAUSE,
+            "a day is too long"
+        );
     }
 }

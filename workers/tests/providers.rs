@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use uuid::Uuid;
-use workers::classify::llm::{self, DEFAULT_SYSTEM_PROMPT};
+use workers::classify::llm::{self, RetryAfter, DEFAULT_SYSTEM_PROMPT};
 use workers::classify::ollama::OllamaProvider;
 use workers::classify::openai::OpenAiProvider;
 use workers::classify::provider::{Answer, Candidate, Provider, ProviderError, Question};
@@ -372,7 +372,7 @@ async fn http_failures_map_to_the_documented_errors() {
                     vec![("retry-after", "7")],
                     "",
                 ),
-                |e| matches!(e, ProviderError::Unavailable(m) if m.contains("retry after 7 s")),
+                |e| matches!(e, ProviderError::Limited(m, Some(RetryAfter::Seconds(7))) if m.contains("retry after 7 s")),
                 "429 seconds",
             ),
             (
@@ -381,7 +381,7 @@ async fn http_failures_map_to_the_documented_errors() {
                     vec![("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")],
                     "",
                 ),
-                |e| matches!(e, ProviderError::Unavailable(m) if m.contains("2015-10-21 07:28:00")),
+                |e| matches!(e, ProviderError::Limited(m, Some(RetryAfter::At(_))) if m.contains("2015-10-21 07:28:00")),
                 "429 date",
             ),
             (

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod ai_settings;
 pub mod auth;
 pub mod documents;
 pub mod email_links;

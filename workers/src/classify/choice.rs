@@ -3,16 +3,26 @@
 //! defaults (`DEFAULT_AI_PROVIDER`, `DEFAULT_AI_MODEL`). A provider this server has no
 //! endpoint for is a configuration problem: the run fails and says so.
 
+use super::llm::DEFAULT_SYSTEM_PROMPT;
+use super::ollama::OllamaProvider;
+use super::openai::OpenAiProvider;
 use super::provider::{Provider, ProviderError};
+use commands::llm::{LlmEndpoints, LlmSettings};
 use domain::user::AiProvider;
+use domain::Clock;
 use std::sync::Arc;
 
 pub struct Providers {
     pub offline: Arc<dyn Provider>,
-    pub ollama: Option<Arc<dyn Provider>>,
-    pub openai_compatible: Option<Arc<dyn Provider>>,
+    /// Where the LLM providers are (admins' settings over the server's); `None`: nowhere,
+    /// only the offline classifier exists.
+    pub endpoints: Option<LlmEndpoints>,
     pub default_provider: AiProvider,
     pub default_model: Option<String>,
+    /// The system message sent to LLM providers.
+    pub system_prompt: String,
+    /// For a `Retry-After` given as a date.
+    pub clock: Arc<dyn Clock>,
 }
 
 /// The provider for one owner, and the model to ask for (`None`: its own default).
@@ -23,20 +33,38 @@ pub struct Choice {
 
 impl Providers {
     /// Everyone gets the offline classifier.
-    pub fn offline(offline: Arc<dyn Provider>) -> Self {
+    pub fn offline(offline: Arc<dyn Provider>, clock: Arc<dyn Clock>) -> Self {
         Self {
             offline,
-            ollama: None,
-            openai_compatible: None,
+            endpoints: None,
             default_provider: AiProvider::Offline,
             default_model: None,
+            system_prompt: DEFAULT_SYSTEM_PROMPT.to_owned(),
+            clock,
         }
     }
 
     /// The provider for an owner whose assignment is `assigned` (provider and model as the
-    /// users model keeps them).
+    /// users model keeps them), with the endpoints as they are stored now.
+    pub async fn for_owner(
+        &self,
+        assigned_provider: Option<&str>,
+        assigned_model: Option<&str>,
+    ) -> Result<Choice, ProviderError> {
+        let settings = match &self.endpoints {
+            Some(endpoints) => endpoints.effective().await.map_err(|error| {
+                tracing::warn!(%error, "the LLM settings could not be read");
+                ProviderError::Internal("the classifier settings could not be read".to_owned())
+            })?,
+            None => LlmSettings::default(),
+        };
+        self.choose(&settings, assigned_provider, assigned_model)
+    }
+
+    /// The provider for an owner whose assignment is `assigned`, given `settings`.
     pub fn choose(
         &self,
+        settings: &LlmSettings,
         assigned_provider: Option<&str>,
         assigned_model: Option<&str>,
     ) -> Result<Choice, ProviderError> {
@@ -46,17 +74,36 @@ impl Providers {
             Some(_) => assigned_model.map(str::to_owned),
             None => self.default_model.clone(),
         };
-        let configured = match provider {
-            AiProvider::Offline => Some(self.offline.clone()),
-            AiProvider::Ollama => self.ollama.clone(),
-            AiProvider::OpenaiCompatible => self.openai_compatible.clone(),
-        };
-        let provider = configured.ok_or_else(|| {
+        if provider == AiProvider::Offline {
+            return Ok(Choice {
+                provider: self.offline.clone(),
+                model,
+            });
+        }
+        let endpoint = settings.endpoint(provider).ok_or_else(|| {
             ProviderError::Refused(format!(
                 "the {} classifier is not configured on this server",
                 provider.as_str()
             ))
         })?;
+        let model_default = self.default_model.clone().unwrap_or_default();
+        let policy = settings.policy.clone();
+        let provider: Arc<dyn Provider> = match provider {
+            AiProvider::Ollama => Arc::new(OllamaProvider {
+                api_key: endpoint.api_key.clone(),
+                system_prompt: self.system_prompt.clone(),
+                ..OllamaProvider::new(endpoint.url.clone(), model_default, policy)
+            }),
+            _ => Arc::new(OpenAiProvider {
+                system_prompt: self.system_prompt.clone(),
+                ..OpenAiProvider::new(
+                    endpoint.url.clone(),
+                    endpoint.api_key.clone(),
+                    model_default,
+                    policy,
+                )
+            }),
+        };
         Ok(Choice { provider, model })
     }
 }
@@ -65,13 +112,14 @@ impl Providers {
 mod tests {
     use super::*;
     use crate::classify::provider::{Answer, Question};
+    use commands::llm::LlmEndpoint;
     use futures::future::BoxFuture;
 
-    struct Named(&'static str);
+    struct Offline;
 
-    impl Provider for Named {
+    impl Provider for Offline {
         fn name(&self) -> &'static str {
-            self.0
+            "offline"
         }
 
         fn classify<'a>(&'a self, _: Question<'a>) -> BoxFuture<'a, Result<Answer, ProviderError>> {
@@ -81,11 +129,19 @@ mod tests {
 
     fn providers(default_provider: AiProvider) -> Providers {
         Providers {
-            offline: Arc::new(Named("offline")),
-            ollama: Some(Arc::new(Named("ollama"))),
-            openai_compatible: None,
             default_provider,
             default_model: Some("llama3.2".into()),
+            ..Providers::offline(Arc::new(Offline), Arc::new(eventlog::SystemClock))
+        }
+    }
+
+    fn ollama_only() -> LlmSettings {
+        LlmSettings {
+            ollama: Some(LlmEndpoint {
+                url: "http://192.168.1.20:11434".into(),
+                api_key: None,
+            }),
+            ..LlmSettings::default()
         }
     }
 
@@ -99,21 +155,22 @@ mod tests {
     #[test]
     fn an_assignment_wins_over_the_defaults() {
         let providers = providers(AiProvider::Ollama);
+        let settings = ollama_only();
         assert_eq!(
-            chosen(providers.choose(None, None)),
+            chosen(providers.choose(&settings, None, None)),
             ("ollama", Some("llama3.2".into()))
         );
         assert_eq!(
-            chosen(providers.choose(Some("offline"), None)),
+            chosen(providers.choose(&settings, Some("offline"), None)),
             ("offline", None)
         );
         assert_eq!(
-            chosen(providers.choose(Some("ollama"), Some("qwen2.5"))),
+            chosen(providers.choose(&settings, Some("ollama"), Some("qwen2.5"))),
             ("ollama", Some("qwen2.5".into()))
         );
         // An assignment this build does not know is no assignment.
         assert_eq!(
-            chosen(providers.choose(Some("skynet"), Some("t-800"))),
+            chosen(providers.choose(&settings, Some("skynet"), Some("t-800"))),
             ("ollama", Some("llama3.2".into()))
         );
     }
@@ -121,7 +178,11 @@ mod tests {
     #[test]
     fn a_provider_without_an_endpoint_is_refused_with_a_reason() {
         let providers = providers(AiProvider::Offline);
-        match providers.choose(Some("openai_compatible"), None) {
+        match providers.choose(&ollama_only(), Some("openai_compatible"), None) {
+            Err(ProviderError::Refused(reason)) => assert!(reason.contains("not configured")),
+            _ => panic!("an unconfigured provider was chosen"),
+        }
+        match providers.choose(&LlmSettings::default(), Some("ollama"), None) {
             Err(ProviderError::Refused(reason)) => assert!(reason.contains("not configured")),
             _ => panic!("an unconfigured provider was chosen"),
         }

@@ -14,8 +14,9 @@
 use super::provider::{Answer, Candidate, ProviderError, Question};
 use chrono::{DateTime, Utc};
 use domain::topic::TopicText;
-use outbound::header::{HeaderMap, RETRY_AFTER};
-use outbound::{OutboundError, Response, StatusCode};
+use outbound::header::{HeaderMap, HeaderValue, AUTHORIZATION, RETRY_AFTER};
+use outbound::{OutboundError, Request, Response, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -236,6 +237,16 @@ impl fmt::Display for RetryAfter {
     }
 }
 
+impl RetryAfter {
+    /// How long to wait from `now`.
+    pub fn delay(self, now: DateTime<Utc>) -> std::time::Duration {
+        match self {
+            RetryAfter::Seconds(seconds) => std::time::Duration::from_secs(seconds),
+            RetryAfter::At(at) => (at - now).to_std().unwrap_or_default(),
+        }
+    }
+}
+
 /// The `Retry-After` header: delay seconds or an HTTP date.
 pub fn retry_after(headers: &HeaderMap) -> Option<RetryAfter> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
@@ -245,6 +256,26 @@ pub fn retry_after(headers: &HeaderMap) -> Option<RetryAfter> {
     DateTime::parse_from_rfc2822(value)
         .ok()
         .map(|at| RetryAfter::At(at.with_timezone(&Utc)))
+}
+
+/// Adds `Authorization: Bearer <key>` (marked sensitive, so a redirect to another origin
+/// drops it) when there is a key.
+pub fn authorize(
+    request: &mut Request,
+    api_key: Option<&SecretString>,
+) -> Result<(), ProviderError> {
+    let Some(key) = api_key else {
+        return Ok(());
+    };
+    let mut value =
+        HeaderValue::from_str(&format!("Bearer {}", key.expose_secret())).map_err(|_| {
+            ProviderError::Refused(
+                "the API key has characters an HTTP header cannot carry".to_owned(),
+            )
+        })?;
+    value.set_sensitive(true);
+    request.headers.insert(AUTHORIZATION, value);
+    Ok(())
 }
 
 /// The error an answer's status means, if it is not a success.
@@ -262,10 +293,14 @@ pub fn status_error(response: &Response) -> Result<(), ProviderError> {
             "the endpoint does not know this model or path (HTTP 404); check the endpoint URL and the model name"
                 .to_owned(),
         ),
-        StatusCode::TOO_MANY_REQUESTS => ProviderError::Unavailable(match retry_after(&response.headers) {
-            Some(after) => format!("the endpoint is limiting requests (HTTP 429); retry after {after}"),
-            None => "the endpoint is limiting requests (HTTP 429)".to_owned(),
-        }),
+        StatusCode::TOO_MANY_REQUESTS => {
+            let after = retry_after(&response.headers);
+            let reason = match &after {
+                Some(after) => format!("the endpoint is limiting requests (HTTP 429); retry after {after}"),
+                None => "the endpoint is limiting requests (HTTP 429)".to_owned(),
+            };
+            ProviderError::Limited(reason, after)
+        }
         StatusCode::REQUEST_TIMEOUT => {
             ProviderError::Unavailable("the endpoint timed out (HTTP 408)".to_owned())
         }

@@ -3,8 +3,12 @@
 //! it reads the bytes, extracts their text in a limited child process, keeps the text
 //! sealed in the side store and records it (`TextExtracted`), asks the owner's classifier
 //! for topics and records them (`DocumentClassified`). A file that cannot be read fails
-//! its run at once (`ClassificationFailed`); a failure of the server or the classifier is
-//! retried with growing pauses and recorded as the run's failure on the last delivery.
+//! its run at once (`ClassificationFailed`), and so does a classifier that refuses the
+//! request (its key or model is wrong: the owner runs it again once an admin fixed it);
+//! a failure of the server or an outage of the classifier is retried with growing pauses
+//! (never sooner than a rate-limited endpoint's `Retry-After`) and recorded as the run's
+//! failure on the last delivery; an answer that does not fit the schema is asked again
+//! once.
 //! Every command it runs carries an id derived from the event it handles, and the
 //! document ignores results of a run that already has them, so redelivery changes nothing.
 
@@ -16,7 +20,7 @@ pub mod openai;
 pub mod provider;
 
 use crate::documents::caused_by;
-use crate::jobs::{Delivery, Job};
+use crate::jobs::{Delivery, Job, Retry};
 use choice::Providers;
 use commands::classification::{Classifications, Run};
 use commands::documents::DocumentsError;
@@ -32,10 +36,14 @@ use futures::future::BoxFuture;
 use provider::{Candidate, Question};
 use sqlx::PgPool;
 use std::sync::Arc;
+use std::time::Duration;
 use uuid::Uuid;
 
 /// The worker's name in command ids and actors.
 const NAME: &str = "classifier";
+/// Deliveries that may end in an answer that does not fit the schema before the run
+/// fails (a model may answer better the second time; not eight times).
+const BAD_ANSWER_TRIES: i64 = 2;
 
 pub struct ClassifyDocuments {
     classifications: Classifications,
@@ -76,7 +84,7 @@ impl Job for ClassifyDocuments {
         &'a self,
         event: &'a StoredEvent,
         delivery: Delivery,
-    ) -> BoxFuture<'a, Result<(), String>> {
+    ) -> BoxFuture<'a, Result<(), Retry>> {
         Box::pin(async move {
             let decoded: DocumentEvent = match event.decode() {
                 Ok(decoded) => decoded,
@@ -91,18 +99,24 @@ impl Job for ClassifyDocuments {
                 _ => return Ok(()),
             };
             let meta = caused_by(event, NAME);
-            self.run(document_id, request, delivery, &meta)
-                .await
-                .map_err(|error| error.to_string())
+            self.run(document_id, request, delivery, &meta).await
         })
     }
 }
 
-/// Why a step did not finish: the document's fault (fail the run now) or the system's
-/// (retry, and fail the run on the last delivery).
+/// Why a step did not finish.
 enum Stop {
-    Document(Failure),
-    System(Failure),
+    /// Record the failure now: the document's fault, or the classifier refused.
+    Now(Failure),
+    /// The system's: retry (not before `after`), and record it on the last delivery.
+    Later {
+        failure: Failure,
+        after: Option<Duration>,
+    },
+}
+
+fn retry(error: impl std::fmt::Display) -> Retry {
+    Retry::from(error.to_string())
 }
 
 impl ClassifyDocuments {
@@ -112,30 +126,41 @@ impl ClassifyDocuments {
         request: Uuid,
         delivery: Delivery,
         meta: &CommandMeta,
-    ) -> Result<(), DocumentsError> {
-        let Some(mut run) = self.classifications.run_of(document_id).await? else {
+    ) -> Result<(), Retry> {
+        let Some(mut run) = self
+            .classifications
+            .run_of(document_id)
+            .await
+            .map_err(retry)?
+        else {
             return Ok(());
         };
         if !run.is_running(request) {
             return Ok(());
         }
         let outcome = match self.text_of(&mut run, meta).await {
-            Ok(text) => self.classify(&run, &text, meta).await,
+            Ok(text) => self.classify(&run, &text, delivery, meta).await,
             Err(stop) => Err(stop),
         };
         let failure = match outcome {
             Ok(()) => return Ok(()),
-            Err(Stop::Document(failure)) => failure,
-            Err(Stop::System(failure)) if delivery.last => failure,
-            Err(Stop::System(failure)) => {
-                return Err(DocumentsError::Store(format!(
-                    "{} ({}), delivery {}",
-                    failure.reason, failure.code, delivery.number
-                )))
+            Err(Stop::Now(failure)) => failure,
+            Err(Stop::Later { failure, .. }) if delivery.last => failure,
+            Err(Stop::Later { failure, after }) => {
+                return Err(Retry {
+                    reason: format!(
+                        "{} ({}), delivery {}",
+                        failure.reason, failure.code, delivery.number
+                    ),
+                    not_before: after,
+                })
             }
         };
         tracing::info!(%document_id, code = %failure.code, "classification failed");
-        self.classifications.fail(&run, failure, meta).await
+        self.classifications
+            .fail(&run, failure, meta)
+            .await
+            .map_err(retry)
     }
 
     /// The run's text: extracted now, or recorded by an earlier delivery.
@@ -150,14 +175,14 @@ impl ClassifyDocuments {
         let bytes = match self.classifications.bytes(run, limit).await {
             Ok(Some(bytes)) => bytes,
             Ok(None) => {
-                return Err(Stop::Document(Failure {
+                return Err(Stop::Now(Failure {
                     step: FailedStep::Extraction,
                     code: "content_missing".into(),
                     reason: "The file's content is gone.".into(),
                 }))
             }
             Err(DocumentsError::Objects(storage::StoreError::TooLarge(max))) => {
-                return Err(Stop::Document(Failure {
+                return Err(Stop::Now(Failure {
                     step: FailedStep::Extraction,
                     code: "too_large".into(),
                     reason: format!("The file is larger than the {max} bytes text is read from."),
@@ -168,7 +193,7 @@ impl ClassifyDocuments {
         let extracted = match self.sandbox.run(kind_of(run.kind), &bytes).await {
             Ok(extracted) => extracted,
             Err(error) if error.is_document_fault() => {
-                return Err(Stop::Document(Failure {
+                return Err(Stop::Now(Failure {
                     step: FailedStep::Extraction,
                     code: error.code().into(),
                     reason: error.to_string(),
@@ -192,7 +217,13 @@ impl ClassifyDocuments {
         Ok(extracted.text)
     }
 
-    async fn classify(&self, run: &Run, text: &str, meta: &CommandMeta) -> Result<(), Stop> {
+    async fn classify(
+        &self,
+        run: &Run,
+        text: &str,
+        delivery: Delivery,
+        meta: &CommandMeta,
+    ) -> Result<(), Stop> {
         let candidates: Vec<Candidate> =
             projections::documents::queries::topic_names(&self.pool, run.owner)
                 .await
@@ -200,22 +231,18 @@ impl ClassifyDocuments {
                 .into_iter()
                 .map(|(id, name)| Candidate { id, name })
                 .collect();
-        let provider_failed = |error: provider::ProviderError| {
-            Stop::System(Failure {
-                step: FailedStep::Classification,
-                code: error.code().into(),
-                reason: error.to_string(),
-            })
-        };
+        let provider_failed =
+            |error: provider::ProviderError| self.provider_failed(error, delivery);
         let assigned = projections::users::queries::find_by_id(&self.pool, run.owner)
             .await
             .map_err(|error| system(FailedStep::Classification, error))?;
         let choice = self
             .providers
-            .choose(
+            .for_owner(
                 assigned.as_ref().and_then(|row| row.ai_provider.as_deref()),
                 assigned.as_ref().and_then(|row| row.ai_model.as_deref()),
             )
+            .await
             .map_err(provider_failed)?;
         let question = Question {
             owner: run.owner,
@@ -253,14 +280,47 @@ impl ClassifyDocuments {
     }
 }
 
+impl ClassifyDocuments {
+    /// What a classifier's failure means for the run: a refusal (wrong key, model or
+    /// endpoint) fails it now; a bad answer is asked again once; an outage is retried, not
+    /// before a rate-limited endpoint said.
+    fn provider_failed(&self, error: provider::ProviderError, delivery: Delivery) -> Stop {
+        use provider::ProviderError;
+        let failure = Failure {
+            step: FailedStep::Classification,
+            code: error.code().into(),
+            reason: error.to_string(),
+        };
+        match error {
+            ProviderError::Refused(_) => Stop::Now(failure),
+            ProviderError::BadAnswer(_) if delivery.number >= BAD_ANSWER_TRIES => {
+                Stop::Now(failure)
+            }
+            ProviderError::Limited(_, after) => Stop::Later {
+                failure,
+                after: after.map(|after| after.delay(self.providers.clock.now())),
+            },
+            ProviderError::BadAnswer(_)
+            | ProviderError::Unavailable(_)
+            | ProviderError::Internal(_) => Stop::Later {
+                failure,
+                after: None,
+            },
+        }
+    }
+}
+
 /// A failure of the system, in words for the owner; the detail goes to the log.
 fn system(step: FailedStep, error: impl std::fmt::Display) -> Stop {
     tracing::warn!(?step, %error, "a classification step failed");
-    Stop::System(Failure {
-        step,
-        code: "server_error".into(),
-        reason: "The server could not finish this step; run it again later.".into(),
-    })
+    Stop::Later {
+        after: None,
+        failure: Failure {
+            step,
+            code: "server_error".into(),
+            reason: "The server could not finish this step; run it again later.".into(),
+        },
+    }
 }
 
 fn kind_of(kind: DocumentKind) -> extract::Kind {

@@ -1,21 +1,25 @@
 //! An Ollama server as the classifier (AI-2): `POST {endpoint}/api/chat`, not streamed,
 //! with the answer's JSON schema as `format` and temperature 0. No tools are ever sent;
-//! the answer is `message.content`, read strictly by [`llm::parse_answer`].
+//! the answer is `message.content`, read strictly by [`llm::parse_answer`]. An Ollama
+//! behind a proxy that wants a key gets `Authorization: Bearer <key>`.
 
 use super::llm;
 use super::provider::{Answer, Provider, ProviderError, Question};
 use futures::future::BoxFuture;
 use outbound::{Policy, Request};
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
 
 /// The provider's name in settings and in `DocumentClassified`.
 pub const NAME: &str = "ollama";
 
+/// `Debug` shows the key as redacted (`SecretString`).
 #[derive(Debug, Clone)]
 pub struct OllamaProvider {
     /// Base URL, e.g. `http://192.168.1.20:11434`.
     pub endpoint: String,
+    pub api_key: Option<SecretString>,
     /// The model asked when the owner's settings name none.
     pub model_default: String,
     pub system_prompt: String,
@@ -32,6 +36,7 @@ impl OllamaProvider {
     ) -> Self {
         Self {
             endpoint: endpoint.into(),
+            api_key: None,
             model_default: model_default.into(),
             system_prompt: llm::DEFAULT_SYSTEM_PROMPT.to_owned(),
             policy,
@@ -49,7 +54,9 @@ impl OllamaProvider {
             "options": { "temperature": 0 },
         });
         let url = llm::join(&self.endpoint, "/api/chat");
-        let response = outbound::send(&self.policy, Request::post_json(url, body))
+        let mut request = Request::post_json(url, body);
+        llm::authorize(&mut request, self.api_key.as_ref())?;
+        let response = outbound::send(&self.policy, request)
             .await
             .map_err(llm::outbound_error)?;
         llm::status_error(&response)?;

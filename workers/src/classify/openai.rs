@@ -6,9 +6,8 @@
 use super::llm;
 use super::provider::{Answer, Provider, ProviderError, Question};
 use futures::future::BoxFuture;
-use outbound::header::{HeaderValue, AUTHORIZATION};
 use outbound::{Policy, Request};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -72,16 +71,7 @@ impl OpenAiProvider {
             },
         });
         let mut request = Request::post_json(self.url(), body);
-        if let Some(key) = &self.api_key {
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose_secret()))
-                .map_err(|_| {
-                    ProviderError::Refused(
-                        "the API key has characters an HTTP header cannot carry".to_owned(),
-                    )
-                })?;
-            value.set_sensitive(true);
-            request.headers.insert(AUTHORIZATION, value);
-        }
+        llm::authorize(&mut request, self.api_key.as_ref())?;
         let response = outbound::send(&self.policy, request)
             .await
             .map_err(llm::outbound_error)?;

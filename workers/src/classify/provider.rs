@@ -2,6 +2,7 @@
 //! may have, the topics it should have. The built-in offline classifier is one; Ollama
 //! and OpenAI-compatible endpoints are others.
 
+use super::llm::RetryAfter;
 use futures::future::BoxFuture;
 use std::collections::BTreeSet;
 use thiserror::Error;
@@ -39,9 +40,12 @@ pub struct Answer {
 
 #[derive(Debug, Error)]
 pub enum ProviderError {
-    /// Worth trying again later: unreachable, 429, 5xx, a timeout.
+    /// Worth trying again later: unreachable, 5xx, a timeout.
     #[error("the classifier is unavailable: {0}")]
     Unavailable(String),
+    /// It is limiting requests (429): try again, not before it said (`Retry-After`).
+    #[error("the classifier is unavailable: {0}")]
+    Limited(String, Option<RetryAfter>),
     /// Its configuration is wrong (401, 403, 404 model): retrying will not help soon.
     #[error("the classifier refused the request: {0}")]
     Refused(String),
@@ -56,6 +60,7 @@ impl ProviderError {
     pub fn code(&self) -> &'static str {
         match self {
             ProviderError::Unavailable(_) => "provider_unavailable",
+            ProviderError::Limited(..) => "provider_rate_limited",
             ProviderError::Refused(_) => "provider_refused",
             ProviderError::BadAnswer(_) => "provider_bad_answer",
             ProviderError::Internal(_) => "internal_error",

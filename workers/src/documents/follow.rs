@@ -3,7 +3,7 @@
 //! the API having settled a deletion already, changes nothing.
 
 use super::caused_by;
-use crate::jobs::{Delivery, Job};
+use crate::jobs::{Delivery, Job, Retry};
 use commands::documents::Documents;
 use domain::document::DocumentEvent;
 use eventlog::StoredEvent;
@@ -32,7 +32,7 @@ impl Job for FollowDocuments {
         &'a self,
         event: &'a StoredEvent,
         _: Delivery,
-    ) -> BoxFuture<'a, Result<(), String>> {
+    ) -> BoxFuture<'a, Result<(), Retry>> {
         Box::pin(async move {
             let decoded: DocumentEvent = match event.decode() {
                 Ok(decoded) => decoded,
