@@ -1,5 +1,24 @@
 //! Turning text into the term counts that both the model and name matching work on.
+//!
+//! A document's [`Terms`] hold two kinds of term:
+//!
+//! - **words**: stemmed, lower-cased words (`invoic`, `polici`), what names and
+//!   keywords are matched against and what the model mostly learns from;
+//! - **prefix features**: for every word longer than [`PREFIX_CHARS`] characters,
+//!   its first [`PREFIX_CHARS`] characters and [`PREFIX_MARK`] (`presc*` for both
+//!   `prescript` and `prescrib`). A person's model counts them like words, but the
+//!   classifier only consults one when the word itself is unknown to that model
+//!   (see [`crate::classify`]): then a misspelt, OCR-damaged or differently inflected
+//!   word ("prescription" against "prescribed", "Versicherungen" against
+//!   "Versicherung", "replacernent") still finds its relatives. A word the model
+//!   knows never also counts through its prefix, so the same evidence is not
+//!   counted twice.
+//!
+//! Before stemming, the commonest OCR confusions inside words are undone (`1` read
+//! for `l`, `0` for `o`: "tota1" is "total"), so scanned and typed copies of a word
+//! meet.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rust_stemmers::{Algorithm, Stemmer};
@@ -7,17 +26,29 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::stopwords::is_stopword;
 
-/// At most this many distinct terms are kept per document (the most frequent ones).
+/// At most this many distinct terms (words and prefix features together) are kept
+/// per document: the most frequent words first, then prefix features while room is
+/// left.
 ///
 /// Bounds what one document adds to a person's statistics and how many rows a
 /// projection must look up to classify it.
 pub const MAX_TERMS_PER_DOCUMENT: usize = 2_000;
 
+/// Length, in characters, of a word's prefix feature; only words longer than this
+/// get one. Five characters keep a word's root (`presc`, `insur`, `versi`) while
+/// dropping the endings that stemming, inflection and OCR damage vary.
+pub const PREFIX_CHARS: usize = 5;
+
+/// Ends every prefix feature. Words are made of letters and digits only, so a
+/// prefix feature can never be mistaken for a word.
+pub const PREFIX_MARK: char = '*';
+
 /// Shortest and longest word (in characters, before stemming) that is kept.
 const MIN_WORD_CHARS: usize = 2;
 const MAX_WORD_CHARS: usize = 40;
 
-/// The term counts of one text: stemmed, lower-cased words and how often each occurs.
+/// The term counts of one text: stemmed, lower-cased words and their prefix features
+/// (see the [module documentation](self)), and how often each occurs.
 ///
 /// Made by [`terms`]. Serialised as a JSON object from term to count, so it can be
 /// stored beside a document and subtracted again when the document's topics are
@@ -65,9 +96,15 @@ impl Terms {
         self.0.is_empty()
     }
 
-    /// Sum of all counts: what a labelled document adds to its topics' `total_terms`.
+    /// Sum of all counts, prefix features included: what a labelled document adds to
+    /// its topics' `total_terms`.
     pub fn total(&self) -> u64 {
         self.0.values().map(|count| u64::from(*count)).sum()
+    }
+
+    /// The words (not prefix features) and their counts, in term order.
+    pub fn words(&self) -> impl Iterator<Item = (&str, u32)> + '_ {
+        self.iter().filter(|(term, _)| !is_prefix(term))
     }
 }
 
@@ -91,29 +128,70 @@ impl FromIterator<(String, u32)> for Terms {
 ///   else (punctuation, symbols, apostrophes, hyphens) separates words.
 /// - Dropped: words made only of digits, words shorter than 2 or longer than 40
 ///   characters, and English, German and French stopwords.
+/// - In a word of at least three letters and at most two digits, a `1` or `0` with
+///   only letters beside it becomes `l` or `o` (OCR confusions: "tota1", "c0ver");
+///   codes such as "P60", "1257L" or "COVID19" are left alone.
 /// - Each remaining word is reduced by the Snowball English (Porter2) stemmer, so
 ///   "taxes", "taxed" and "tax" are one term; other languages' words keep their
 ///   letters (umlauts and accents included) and lose at most an English-looking
 ///   suffix.
-/// - At most [`MAX_TERMS_PER_DOCUMENT`] distinct terms are kept: the most frequent,
-///   ties broken by term order, so the result is deterministic.
+/// - Each word longer than [`PREFIX_CHARS`] characters also counts towards its
+///   prefix feature ([`PREFIX_MARK`]-terminated), as often as the word occurs.
+/// - At most [`MAX_TERMS_PER_DOCUMENT`] distinct terms are kept: the most frequent
+///   words, then the most frequent prefix features while room is left; ties broken
+///   by term order, so the result is deterministic.
 pub fn terms(text: &str) -> Terms {
     let stemmer = Stemmer::create(Algorithm::English);
-    let mut counts: BTreeMap<String, u32> = BTreeMap::new();
+    let mut words: BTreeMap<String, u32> = BTreeMap::new();
     for word in text.split(|c: char| !c.is_alphanumeric()) {
         if let Some(term) = term_of(&stemmer, word) {
-            let entry = counts.entry(term).or_insert(0);
+            let entry = words.entry(term).or_insert(0);
             *entry = entry.saturating_add(1);
         }
     }
-    if counts.len() > MAX_TERMS_PER_DOCUMENT {
-        let mut ranked: Vec<(String, u32)> = counts.into_iter().collect();
-        // Stable sort on count alone keeps term order among equal counts.
-        ranked.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
-        ranked.truncate(MAX_TERMS_PER_DOCUMENT);
-        counts = ranked.into_iter().collect();
+    let words = most_frequent(words, MAX_TERMS_PER_DOCUMENT);
+    let mut prefixes: BTreeMap<String, u32> = BTreeMap::new();
+    for (word, count) in &words {
+        if let Some(prefix) = prefix_of(word) {
+            let entry = prefixes.entry(prefix).or_insert(0);
+            *entry = entry.saturating_add(*count);
+        }
     }
+    let mut counts = most_frequent(prefixes, MAX_TERMS_PER_DOCUMENT - words.len());
+    counts.extend(words);
     Terms(counts)
+}
+
+/// At most `limit` entries of `counts`: the highest counts, ties kept in term order.
+fn most_frequent(counts: BTreeMap<String, u32>, limit: usize) -> BTreeMap<String, u32> {
+    if counts.len() <= limit {
+        return counts;
+    }
+    let mut ranked: Vec<(String, u32)> = counts.into_iter().collect();
+    // Stable sort on count alone keeps term order among equal counts.
+    ranked.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
+    ranked.truncate(limit);
+    ranked.into_iter().collect()
+}
+
+/// The prefix feature of a word term: its first [`PREFIX_CHARS`] characters and
+/// [`PREFIX_MARK`]; `None` for words that short (the prefix would be the word) and
+/// for prefix features themselves.
+pub(crate) fn prefix_of(term: &str) -> Option<String> {
+    if is_prefix(term) {
+        return None;
+    }
+    let mut chars = term.char_indices().skip(PREFIX_CHARS);
+    let (end, _) = chars.next()?;
+    let mut prefix = String::with_capacity(end + PREFIX_MARK.len_utf8());
+    prefix.push_str(&term[..end]);
+    prefix.push(PREFIX_MARK);
+    Some(prefix)
+}
+
+/// Whether `term` is a prefix feature rather than a word.
+pub(crate) fn is_prefix(term: &str) -> bool {
+    term.ends_with(PREFIX_MARK)
 }
 
 /// The distinct terms of a topic name, made exactly as document terms are (no cap).
@@ -137,6 +215,7 @@ fn term_of(stemmer: &Stemmer, word: &str) -> Option<String> {
         return None;
     }
     let lower = word.to_lowercase();
+    let lower = repair_ocr(&lower);
     if is_stopword(&lower) {
         return None;
     }
@@ -146,12 +225,47 @@ fn term_of(stemmer: &Stemmer, word: &str) -> Option<String> {
     (stem.chars().count() >= MIN_WORD_CHARS).then_some(stem)
 }
 
+/// `word` (lower-cased) with the digits an OCR engine reads for letters put back:
+/// a `1` or `0` whose neighbours are all letters becomes `l` or `o`, in words of at
+/// least three letters and at most two digits. Codes (`p60`, `1257l`, `covid19`,
+/// reference numbers) have fewer letters, more digits or digits side by side, and
+/// stay as they are.
+fn repair_ocr(word: &str) -> Cow<'_, str> {
+    let chars: Vec<char> = word.chars().collect();
+    let letters = chars.iter().filter(|c| c.is_alphabetic()).count();
+    let digits = chars.iter().filter(|c| c.is_numeric()).count();
+    if digits == 0 || digits > 2 || letters < 3 {
+        return Cow::Borrowed(word);
+    }
+    // A missing neighbour (the word's start or end) counts as a letter.
+    let letter_at = |i: Option<usize>| {
+        i.and_then(|i| chars.get(i))
+            .is_none_or(|c| c.is_alphabetic())
+    };
+    let repaired: String = chars
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| match c {
+            '1' | '0' if letter_at(i.checked_sub(1)) && letter_at(Some(i + 1)) => {
+                if c == '1' {
+                    'l'
+                } else {
+                    'o'
+                }
+            }
+            c => c,
+        })
+        .collect();
+    Cow::Owned(repaired)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The word terms only, in order.
     fn keys(t: &Terms) -> Vec<&str> {
-        t.keys().collect()
+        t.words().map(|(term, _)| term).collect()
     }
 
     #[test]
