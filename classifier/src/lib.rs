@@ -12,10 +12,12 @@
 //!   names and keywords alone.
 //!
 //! The crate is pure: no IO, no clock, no randomness. Text goes in through
-//! [`terms`]; the model's statistics arrive as a [`ModelView`], which a database
-//! projection can build from the rows for the document's terms alone (see
-//! [`model`] for exactly what to store); [`classify()`] returns the suggestions.
-//! [`Model`] is the in-memory reference for those statistics.
+//! [`terms()`] (stemmed words, plus prefix features that let an unknown, misspelt or
+//! OCR-damaged word fall back on its known relatives); the model's statistics
+//! arrive as a [`ModelView`], which a database projection can build from the rows
+//! for the document's terms alone (see [`model`] for exactly what to store);
+//! [`classify()`] returns the suggestions. [`Model`] is the in-memory reference for
+//! those statistics.
 
 pub mod classify;
 pub mod lexicon;
@@ -25,4 +27,4 @@ mod terms;
 
 pub use classify::{classify, Candidate, Reason, Settings, Suggestion};
 pub use model::{Model, ModelView, TopicStats};
-pub use terms::{terms, Terms, MAX_TERMS_PER_DOCUMENT};
+pub use terms::{terms, Terms, MAX_TERMS_PER_DOCUMENT, PREFIX_CHARS, PREFIX_MARK};

@@ -14,8 +14,12 @@
 //! # What a projection must store
 //!
 //! The counts are meant to live in a database projection, so that classifying a
-//! document only reads the rows for the terms that document contains. To build a
-//! [`ModelView`] equal to [`Model::view_for`], store:
+//! document only reads the rows for the terms that document contains. "Term" means
+//! every key of a document's [`Terms`]: its words *and* its prefix features
+//! (`presc*`, see [`crate::terms()`]); both are stored, counted and looked up alike,
+//! and nothing else is needed for the classifier's prefix back-off and term
+//! weighting (both work from the per-topic counts below). To build a [`ModelView`]
+//! equal to [`Model::view_for`], store:
 //!
 //! - **per person**
 //!   - `documents`: how many of the person's documents are *labelled*, i.e. carry at
@@ -34,7 +38,7 @@
 //!     `(person, topic, term, count)` row).
 //!
 //! **Updating.** When a document of the person becomes labelled with topic set `S`
-//! and term counts `T` (from [`crate::terms`] on its extracted text), add as
+//! and term counts `T` (from [`crate::terms()`] on its extracted text), add as
 //! [`Model::train`] does; when its labels change from `S` to `S'`, subtract with `S`
 //! as [`Model::forget`] does and add with `S'`; when it loses all its labels or is
 //! deleted, subtract. Subtracting needs the *same* `T` that was added: store the
@@ -55,7 +59,13 @@
 //!
 //! In SQL terms: one row for the person, their topic rows, and
 //! `... where person_id = $1 and term = any($2) and count > 0` with the document's
-//! distinct terms (at most [`crate::MAX_TERMS_PER_DOCUMENT`]).
+//! distinct terms, prefix features included (at most
+//! [`crate::MAX_TERMS_PER_DOCUMENT`] in all).
+//!
+//! **Older documents.** [`Terms`] stored by a version of this crate before prefix
+//! features (and the OCR digit repair) lack them; their counts stay valid and are
+//! subtracted exactly as they were added. Until the projection is rebuilt from the
+//! events, prefix back-off simply finds fewer relatives.
 
 use std::collections::HashMap;
 
@@ -85,7 +95,8 @@ pub struct TopicStats {
 pub struct ModelView {
     /// The person's labelled documents.
     pub documents: u32,
-    /// Distinct terms in the person's labelled documents (an approximation is fine).
+    /// Distinct terms (words and prefix features) in the person's labelled
+    /// documents (an approximation is fine).
     pub vocabulary: u64,
     /// Every topic of the person with at least one labelled document.
     pub topics: HashMap<Uuid, TopicStats>,
@@ -273,16 +284,19 @@ mod tests {
         model.train(&terms("ignored"), &[]);
 
         assert_eq!(model.documents(), 2);
-        assert_eq!(model.vocabulary(), 3);
+        // rent, deposit, boiler and the prefix features depos* and boile*.
+        assert_eq!(model.vocabulary(), 5);
         let view = model.view_for(&terms("rent boiler unknown"));
         let housing = &view.topics[&id(1)];
         assert_eq!(housing.documents, 2);
-        assert_eq!(housing.total_terms, 5);
+        assert_eq!(housing.total_terms, 7, "3 + 2 words, 1 + 1 prefix features");
         assert_eq!(housing.term_counts.get("rent"), Some(&3));
         assert_eq!(housing.term_counts.get("boiler"), Some(&1));
+        assert_eq!(housing.term_counts.get("boile*"), Some(&1));
         assert_eq!(housing.term_counts.get("unknown"), None);
+        assert_eq!(housing.term_counts.get("unkno*"), None);
         let other = &view.topics[&id(2)];
-        assert_eq!((other.documents, other.total_terms), (1, 2));
+        assert_eq!((other.documents, other.total_terms), (1, 3));
         assert_eq!(other.term_counts.get("rent"), Some(&1));
     }
 
@@ -296,7 +310,8 @@ mod tests {
         assert_eq!(view.topics.len(), 2);
         assert_eq!(view.topics[&id(1)].term_counts.len(), 1);
         assert!(view.topics[&id(2)].term_counts.is_empty());
-        assert_eq!(view.topics[&id(2)].total_terms, 2);
+        // payslip, salari and their prefix features paysl*, salar*.
+        assert_eq!(view.topics[&id(2)].total_terms, 4);
     }
 
     #[test]

@@ -8,8 +8,8 @@
 //!   its first [`PREFIX_CHARS`] characters and [`PREFIX_MARK`] (`presc*` for both
 //!   `prescript` and `prescrib`). A person's model counts them like words, but the
 //!   classifier only consults one when the word itself is unknown to that model
-//!   (see [`crate::classify`]): then a misspelt, OCR-damaged or differently inflected
-//!   word ("prescription" against "prescribed", "Versicherungen" against
+//!   (see [`mod@crate::classify`]): then a misspelt, OCR-damaged or differently
+//!   inflected word ("prescription" against "prescribed", "Versicherungen" against
 //!   "Versicherung", "replacernent") still finds its relatives. A word the model
 //!   knows never also counts through its prefix, so the same evidence is not
 //!   counted twice.
@@ -48,7 +48,7 @@ const MIN_WORD_CHARS: usize = 2;
 const MAX_WORD_CHARS: usize = 40;
 
 /// The term counts of one text: stemmed, lower-cased words and their prefix features
-/// (see the [module documentation](self)), and how often each occurs.
+/// (see [`terms()`]), and how often each occurs.
 ///
 /// Made by [`terms`]. Serialised as a JSON object from term to count, so it can be
 /// stored beside a document and subtracted again when the document's topics are
@@ -178,15 +178,24 @@ fn most_frequent(counts: BTreeMap<String, u32>, limit: usize) -> BTreeMap<String
 /// [`PREFIX_MARK`]; `None` for words that short (the prefix would be the word) and
 /// for prefix features themselves.
 pub(crate) fn prefix_of(term: &str) -> Option<String> {
+    let mut prefix = String::new();
+    write_prefix(term, &mut prefix).then_some(prefix)
+}
+
+/// Writes the prefix feature of `term` (see [`prefix_of`]) into `out`, replacing its
+/// contents, and returns whether there is one; for callers that look up many
+/// prefixes with one buffer.
+pub(crate) fn write_prefix(term: &str, out: &mut String) -> bool {
+    out.clear();
     if is_prefix(term) {
-        return None;
+        return false;
     }
-    let mut chars = term.char_indices().skip(PREFIX_CHARS);
-    let (end, _) = chars.next()?;
-    let mut prefix = String::with_capacity(end + PREFIX_MARK.len_utf8());
-    prefix.push_str(&term[..end]);
-    prefix.push(PREFIX_MARK);
-    Some(prefix)
+    let Some((end, _)) = term.char_indices().nth(PREFIX_CHARS) else {
+        return false;
+    };
+    out.push_str(&term[..end]);
+    out.push(PREFIX_MARK);
+    true
 }
 
 /// Whether `term` is a prefix feature rather than a word.
@@ -273,8 +282,12 @@ mod tests {
         let t = terms("Invoice INVOICE invoice receipt");
         assert_eq!(t.get("invoic"), 3);
         assert_eq!(t.get("receipt"), 1);
-        assert_eq!(t.total(), 4);
-        assert_eq!(t.len(), 2);
+        assert_eq!(keys(&t).len(), 2);
+        // Each occurrence also counts towards its prefix feature.
+        assert_eq!(t.get("invoi*"), 3);
+        assert_eq!(t.get("recei*"), 1);
+        assert_eq!(t.total(), 8);
+        assert_eq!(t.len(), 4);
     }
 
     #[test]
@@ -307,7 +320,7 @@ mod tests {
         assert!(t.contains("ok"));
         assert!(!t.contains(&long));
         assert!(t.contains(&"b".repeat(40)));
-        assert_eq!(t.len(), 2);
+        assert_eq!(keys(&t).len(), 2);
     }
 
     #[test]
@@ -317,7 +330,7 @@ mod tests {
         assert_eq!(t.get("polici"), 2);
         assert_eq!(t.get("payment"), 2);
         assert_eq!(t.get("claim"), 3);
-        assert_eq!(t.len(), 4);
+        assert_eq!(keys(&t).len(), 4);
     }
 
     #[test]
@@ -366,6 +379,75 @@ mod tests {
     }
 
     #[test]
+    fn long_words_also_count_towards_their_prefix() {
+        let t = terms("prescription prescribed Prüfbericht tax insurance");
+        assert_eq!(t.get("prescript"), 1);
+        assert_eq!(t.get("prescrib"), 1);
+        assert_eq!(t.get("presc*"), 2, "both share one prefix feature");
+        assert_eq!(t.get("prüfb*"), 1, "characters, not bytes");
+        // Words of at most five characters (after stemming) have none.
+        assert_eq!(t.get("insur"), 1);
+        assert!(!t.keys().any(|k| k.starts_with("tax") && k != "tax"));
+        assert!(!t.keys().any(|k| k.starts_with("insur") && k != "insur"));
+        assert_eq!(prefix_of("presc*"), None);
+        assert_eq!(prefix_of("insur"), None);
+        assert_eq!(prefix_of("insura").as_deref(), Some("insur*"));
+    }
+
+    #[test]
+    fn prefix_features_never_look_like_words() {
+        let t = terms("Versicherungsnummer, policy renewal — reimbursement");
+        for (term, _) in t.iter() {
+            assert_eq!(is_prefix(term), !term.chars().all(char::is_alphanumeric));
+        }
+        assert_eq!(t.words().count(), 4);
+        assert_eq!(t.len(), 7, "polici has no prefix feature; the rest do");
+    }
+
+    #[test]
+    fn repairs_ocr_digits_inside_words() {
+        let t = terms("Tota1 due; c0ver; Early Conci1iation; De1gado");
+        assert!(t.contains("total"));
+        assert!(t.contains("cover"));
+        assert!(t.contains("concili"));
+        assert!(t.contains("delgado"));
+        // Codes keep their digits: too few letters, too many digits, or digits
+        // side by side.
+        let codes = terms("P60 1257L COVID19 W1A ab1c0d2 IP66 2O24");
+        for code in ["p60", "1257l", "covid19", "w1a", "ab1c0d2", "ip66", "2o24"] {
+            assert!(codes.contains(code), "{code}: {codes:?}");
+        }
+    }
+
+    #[test]
+    fn the_cap_keeps_words_before_prefix_features() {
+        // 1,990 distinct five-letter words (no prefix feature) and 8 long ones, of
+        // which two occur three times: 1,998 words, room for 2 prefix features.
+        // Consonants only, so that stemming leaves the codes alone.
+        const CONSONANTS: &[u8; 10] = b"bcdfghjklm";
+        let mut text = String::new();
+        for i in 0..1_998 {
+            let code: String = format!("{i:04}")
+                .chars()
+                .map(|d| char::from(CONSONANTS[usize::from(d as u8 - b'0')]))
+                .collect();
+            if i < 1_990 {
+                text.push_str(&format!("w{code} "));
+            } else {
+                let repeat = if i >= 1_996 { 3 } else { 1 };
+                for _ in 0..repeat {
+                    text.push_str(&format!("q{code}extended "));
+                }
+            }
+        }
+        let t = terms(&text);
+        assert_eq!(t.words().count(), 1_998);
+        assert_eq!(t.len(), MAX_TERMS_PER_DOCUMENT);
+        let prefixes: Vec<(&str, u32)> = t.iter().filter(|(k, _)| is_prefix(k)).collect();
+        assert_eq!(prefixes, vec![("qcmmj*", 3), ("qcmmk*", 3)]);
+    }
+
+    #[test]
     fn names_are_stemmed_like_documents() {
         assert_eq!(name_terms("Taxes"), vec!["tax"]);
         assert_eq!(
@@ -379,7 +461,7 @@ mod tests {
     fn serde_round_trip_is_a_plain_map() {
         let t = terms("rent rent deposit");
         let json = serde_json::to_string(&t).unwrap();
-        assert_eq!(json, r#"{"deposit":1,"rent":2}"#);
+        assert_eq!(json, r#"{"depos*":1,"deposit":1,"rent":2}"#);
         let back: Terms = serde_json::from_str(&json).unwrap();
         assert_eq!(back, t);
         let zero: Terms = serde_json::from_str(r#"{"deposit":0,"rent":2}"#).unwrap();

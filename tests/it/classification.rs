@@ -458,6 +458,14 @@ async fn the_offline_classifier_learns_from_what_each_person_filed_and_from_nobo
     drop(env);
 }
 
+/// Serves `app` on a free port of this machine; its base URL.
+async fn serve_locally(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
 /// A stand-in for an Ollama server on this machine: files a document that mentions the
 /// garden under "Garden" and suggests a new topic, "Receipts"; answers 503 to a document
 /// that says "flaky". Counts the requests it saw.
@@ -494,10 +502,7 @@ async fn fake_ollama() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}"), seen)
+    (serve_locally(app).await, seen)
 }
 
 #[tokio::test]
@@ -664,10 +669,7 @@ async fn fake_openai() -> (String, Arc<std::sync::Mutex<Seen>>) {
             },
         ),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}"), seen)
+    (serve_locally(app).await, seen)
 }
 
 #[tokio::test]

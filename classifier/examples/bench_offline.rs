@@ -1,6 +1,6 @@
 //! Times `terms` and `classify` on a 300-word document against 20 modelled topics.
 //!
-//! `cargo run --release -p classifier --example bench_classify`
+//! `cargo run --release -p classifier --example bench_offline`
 //!
 //! The model is trained on the whole corpus: each document under its topic, and
 //! every other document also under one of 12 further topics, so that all 20
