@@ -479,6 +479,7 @@ async fn sqlx_timings(
     queries: &[String],
     snippets: bool,
 ) -> Vec<Duration> {
+    let shares = queries::WordShares::new(Duration::from_secs(300));
     let mut times = Vec::new();
     for text in queries {
         let query = SearchQuery {
@@ -495,7 +496,7 @@ async fn sqlx_timings(
             offset: 0,
         };
         let started = Instant::now();
-        queries::search(pool, &query).await.unwrap();
+        queries::search(pool, &shares, &query).await.unwrap();
         times.push(started.elapsed());
     }
     times

@@ -342,6 +342,7 @@ pub async fn start(
                 documents.clone(),
             ),
             classifications: commands::classification::Classifications::new(documents.clone()),
+            word_shares: projections::documents::queries::WordShares::new(Duration::from_secs(300)),
             llm: settings.llm_endpoints(pool.clone(), keys.master().clone(), clock.clone()),
             live: api::live::LiveEvents::start(
                 nats.clone(),

@@ -227,6 +227,24 @@ async fn search_filters_by_kind_topic_folder_and_date_and_pages() {
     all.dedup();
     assert_eq!(all.len(), 25, "pages neither repeat nor skip");
 
+    // How common the words are, which picks the way to the newest matches, comes from
+    // the column's statistics: a word in every document, and one in none.
+    let schema = projections::model::live_schema("documents");
+    // (as the tables' owner, as autovacuum does)
+    sqlx::query(&format!("analyze {schema}.documents"))
+        .execute(&env.ddl)
+        .await
+        .unwrap();
+    let shares =
+        projections::documents::queries::WordShares::new(std::time::Duration::from_secs(60));
+    let everywhere = shares.matching(&env.pool, &schema, "Ledger").await.unwrap();
+    assert!((everywhere - 1.0).abs() < 0.01, "{everywhere}");
+    let nowhere = shares
+        .matching(&env.pool, &schema, "ledger unheard")
+        .await
+        .unwrap();
+    assert_eq!(nowhere, 0.0);
+
     // By topic.
     let topic = ann
         .send_json(Method::POST, "/api/topics", json!({"name": "Audit"}))

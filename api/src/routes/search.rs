@@ -103,7 +103,7 @@ pub async fn search(
     let Query(params) = params.map_err(|rejection| ApiError::Malformed(rejection.body_text()))?;
     let query = params.into_query(who.user_id)?;
     state.wait_for(MODEL, token).await?;
-    let (hits, more) = queries::search(&state.pool, &query)
+    let (hits, more) = queries::search(&state.pool, &state.word_shares, &query)
         .await
         .map_err(ApiError::internal)?;
     let owners: Vec<Uuid> = hits
