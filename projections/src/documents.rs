@@ -48,7 +48,7 @@ impl ReadModel for DocumentsModel {
     }
 
     fn schema_version(&self) -> i32 {
-        6
+        7
     }
 
     fn tables_sql(&self, schema: &str) -> String {
@@ -73,9 +73,6 @@ impl ReadModel for DocumentsModel {
                -- The text config its words are stemmed with besides `simple` (a Postgres
                -- regconfig name; set from the extracted text's language).
                language text not null default 'simple',
-               -- The extracted text, once extraction has run (opened from the side store;
-               -- at most BODY_LIMIT bytes of it).
-               body text,
                -- The current classification run: extracting | classifying | classified |
                -- failed (null: never, e.g. pending).
                classification text,
@@ -86,6 +83,15 @@ impl ReadModel for DocumentsModel {
              );
              -- Search chooses its plan by how common each word is: keep many of them.
              alter table {schema}.documents alter column search set statistics 1000;
+             -- The extracted text, once extraction has run (opened from the side store;
+             -- at most BODY_LIMIT bytes of it). Apart from the document's row, so that
+             -- search's row fetches stay in a small heap: read only to build the search
+             -- vector and for snippets.
+             create table {schema}.document_bodies (
+               document_id uuid primary key
+                 references {schema}.documents on delete cascade,
+               body text not null
+             );
              create table {schema}.folders (
                folder_id uuid primary key,
                owner uuid not null,
@@ -321,12 +327,24 @@ impl DocumentsModel {
         let body = text.as_ref().map(|text| prefix(text, BODY_LIMIT));
         sqlx::query(&format!(
             "update {schema}.documents
-             set body = $2, language = $3, classification = 'classifying'
+             set language = $2, classification = 'classifying'
              where document_id = $1"
         ))
         .bind(e.document_id)
-        .bind(body)
         .bind(language)
+        .execute(&mut *connection)
+        .await?;
+        sqlx::query(&format!(
+            "with gone as (
+               delete from {schema}.document_bodies where document_id = $1 and $2::text is null
+             )
+             insert into {schema}.document_bodies (document_id, body)
+             select d.document_id, $2 from {schema}.documents d
+              where d.document_id = $1 and $2::text is not null
+             on conflict (document_id) do update set body = excluded.body"
+        ))
+        .bind(e.document_id)
+        .bind(body)
         .execute(&mut *connection)
         .await?;
         refresh_search(connection, schema, &[e.document_id]).await?;
@@ -781,7 +799,10 @@ async fn documents_with_topic(
 pub fn search_vector(schema: &str) -> String {
     let name = name_words("d.name");
     let topics = topic_names(schema, "d.document_id");
-    let body = "coalesce(d.body, '')";
+    let body = format!(
+        "coalesce((select b.body from {schema}.document_bodies b
+                    where b.document_id = d.document_id), '')"
+    );
     let weighted = |config: &str| {
         format!(
             "setweight(to_tsvector({config}, {name}), 'A')
@@ -1425,7 +1446,10 @@ pub mod queries {
                  order by d.created_at desc limit $11)
              ),
              page as (
-               select d.owner, d.language, d.body, {columns}, false as duplicate,
+               select d.owner, d.language,
+                      (select b.body from {schema}.document_bodies b
+                        where b.document_id = d.document_id) as body,
+                      {columns}, false as duplicate,
                       {topic_names} as topic_names,
                       ts_rank(d.search, {tsquery}) as rank
                  from {schema}.documents d
