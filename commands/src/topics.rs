@@ -88,17 +88,7 @@ impl Topics {
         let topic_id = Uuid::now_v7();
         let at = self.clock.now();
         let token = self
-            .run(
-                namespace,
-                || TopicCommand::Create {
-                    namespace,
-                    topic_id,
-                    name: name.clone(),
-                    name_key: name_key.clone(),
-                    at,
-                },
-                meta,
-            )
+            .run_create(namespace, topic_id, name, name_key, at, meta)
             .await?;
         Ok(CreatedTopic {
             topic_id,
@@ -196,17 +186,7 @@ impl Topics {
         }
         let at = self.clock.now();
         let created = self
-            .run(
-                namespace,
-                || TopicCommand::Create {
-                    namespace,
-                    topic_id,
-                    name: name.clone(),
-                    name_key: name_key.clone(),
-                    at,
-                },
-                meta,
-            )
+            .run_create(namespace, topic_id, name, name_key.clone(), at, meta)
             .await;
         match created {
             Ok(_) => Ok(topic_id),
@@ -237,6 +217,30 @@ impl Topics {
                 Ok((TopicName::Sealed(sealed), name_key))
             }
         }
+    }
+
+    /// Creates topic `topic_id` with a name as [`Self::kept_name`] gave it.
+    async fn run_create(
+        &self,
+        namespace: Namespace,
+        topic_id: Uuid,
+        name: TopicName,
+        name_key: String,
+        at: chrono::DateTime<chrono::Utc>,
+        meta: &CommandMeta,
+    ) -> Result<Token, TopicsError> {
+        self.run(
+            namespace,
+            || TopicCommand::Create {
+                namespace,
+                topic_id,
+                name: name.clone(),
+                name_key: name_key.clone(),
+                at,
+            },
+            meta,
+        )
+        .await
     }
 
     async fn run(

@@ -334,19 +334,28 @@ impl DocumentsModel {
         .bind(language)
         .execute(&mut *connection)
         .await?;
-        sqlx::query(&format!(
-            "with gone as (
-               delete from {schema}.document_bodies where document_id = $1 and $2::text is null
-             )
-             insert into {schema}.document_bodies (document_id, body)
-             select d.document_id, $2 from {schema}.documents d
-              where d.document_id = $1 and $2::text is not null
-             on conflict (document_id) do update set body = excluded.body"
-        ))
-        .bind(e.document_id)
-        .bind(body)
-        .execute(&mut *connection)
-        .await?;
+        match body {
+            // Only for a document that is still there.
+            Some(body) => {
+                sqlx::query(&format!(
+                    "insert into {schema}.document_bodies (document_id, body)
+                     select d.document_id, $2 from {schema}.documents d where d.document_id = $1
+                     on conflict (document_id) do update set body = excluded.body"
+                ))
+                .bind(e.document_id)
+                .bind(body)
+                .execute(&mut *connection)
+                .await?
+            }
+            None => {
+                sqlx::query(&format!(
+                    "delete from {schema}.document_bodies where document_id = $1"
+                ))
+                .bind(e.document_id)
+                .execute(&mut *connection)
+                .await?
+            }
+        };
         refresh_search(connection, schema, &[e.document_id]).await?;
         Ok(())
     }
@@ -799,10 +808,7 @@ async fn documents_with_topic(
 pub fn search_vector(schema: &str) -> String {
     let name = name_words("d.name");
     let topics = topic_names(schema, "d.document_id");
-    let body = format!(
-        "coalesce((select b.body from {schema}.document_bodies b
-                    where b.document_id = d.document_id), '')"
-    );
+    let body = format!("coalesce({}, '')", body_of(schema, "d.document_id"));
     let weighted = |config: &str| {
         format!(
             "setweight(to_tsvector({config}, {name}), 'A')
@@ -821,6 +827,11 @@ pub fn search_vector(schema: &str) -> String {
 /// A name as the words search reads in it: `.`, `_`, `-` and `/` as spaces.
 fn name_words(name: &str) -> String {
     format!("regexp_replace({name}, '[-._/]+', ' ', 'g')")
+}
+
+/// A document's extracted text (null before extraction).
+fn body_of(schema: &str, document_id: &str) -> String {
+    format!("(select b.body from {schema}.document_bodies b where b.document_id = {document_id})")
 }
 
 /// The names of a document's topics, one text ('' for none).
@@ -1446,10 +1457,7 @@ pub mod queries {
                  order by d.created_at desc limit $11)
              ),
              page as (
-               select d.owner, d.language,
-                      (select b.body from {schema}.document_bodies b
-                        where b.document_id = d.document_id) as body,
-                      {columns}, false as duplicate,
+               select d.owner, d.language, {body} as body, {columns}, false as duplicate,
                       {topic_names} as topic_names,
                       ts_rank(d.search, {tsquery}) as rank
                  from {schema}.documents d
@@ -1477,6 +1485,7 @@ pub mod queries {
             shared = super::shared_with_ctes(schema),
             within = super::folder_subtree(schema, "within", "$6"),
             topic_names = super::topic_names(schema, "d.document_id"),
+            body = super::body_of(schema, "d.document_id"),
             columns = columns(schema),
         )
     }

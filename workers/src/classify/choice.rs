@@ -45,20 +45,24 @@ impl Providers {
     }
 
     /// The provider for an owner whose assignment is `assigned` (provider and model as the
-    /// users model keeps them), with the endpoints as they are stored now.
+    /// users model keeps them), with the endpoints as they are stored now (read only when
+    /// the owner gets an LLM).
     pub async fn for_owner(
         &self,
         assigned_provider: Option<&str>,
         assigned_model: Option<&str>,
     ) -> Result<Choice, ProviderError> {
+        let (provider, model) = self.resolve(assigned_provider, assigned_model);
         let settings = match &self.endpoints {
-            Some(endpoints) => endpoints.effective().await.map_err(|error| {
-                tracing::warn!(%error, "the LLM settings could not be read");
-                ProviderError::Internal("the classifier settings could not be read".to_owned())
-            })?,
-            None => LlmSettings::default(),
+            Some(endpoints) if provider != AiProvider::Offline => {
+                endpoints.effective().await.map_err(|error| {
+                    tracing::warn!(%error, "the LLM settings could not be read");
+                    ProviderError::Internal("the classifier settings could not be read".to_owned())
+                })?
+            }
+            _ => LlmSettings::default(),
         };
-        self.choose(&settings, assigned_provider, assigned_model)
+        self.pick(&settings, provider, model)
     }
 
     /// The provider for an owner whose assignment is `assigned`, given `settings`.
@@ -68,12 +72,30 @@ impl Providers {
         assigned_provider: Option<&str>,
         assigned_model: Option<&str>,
     ) -> Result<Choice, ProviderError> {
-        let assigned = assigned_provider.and_then(AiProvider::parse);
-        let provider = assigned.unwrap_or(self.default_provider);
-        let model = match assigned {
-            Some(_) => assigned_model.map(str::to_owned),
-            None => self.default_model.clone(),
-        };
+        let (provider, model) = self.resolve(assigned_provider, assigned_model);
+        self.pick(settings, provider, model)
+    }
+
+    /// The provider and model an assignment means: the assigned ones, else the defaults
+    /// (an assignment this build does not know is no assignment).
+    fn resolve(
+        &self,
+        assigned_provider: Option<&str>,
+        assigned_model: Option<&str>,
+    ) -> (AiProvider, Option<String>) {
+        match assigned_provider.and_then(AiProvider::parse) {
+            Some(provider) => (provider, assigned_model.map(str::to_owned)),
+            None => (self.default_provider, self.default_model.clone()),
+        }
+    }
+
+    /// `provider`: the offline classifier, or an LLM at the endpoint `settings` name.
+    fn pick(
+        &self,
+        settings: &LlmSettings,
+        provider: AiProvider,
+        model: Option<String>,
+    ) -> Result<Choice, ProviderError> {
         if provider == AiProvider::Offline {
             return Ok(Choice {
                 provider: self.offline.clone(),
