@@ -14,7 +14,7 @@
 //! 2. BENCH_SEARCH_QUERIES (50) two-word queries drawn the same way, each run (page of
 //!    20, best first) three ways, with and without snippets: the very statement the API
 //!    runs (`search_sql`) in one psql session (`\timing`, server time plus a local round
-//!    trip), the same through `queries::search` (sqlx), and `GET /api/search` over HTTP
+//!    trip), the same through `search::search` (sqlx), and `GET /api/search` over HTTP
 //!    with a signed-in person's token. Prints p50/p95 and each way's ratio to psql.
 //! 3. The folder tree: BENCH_FOLDERS (5,000) folders for one person (random parents),
 //!    loaded 200 times through `queries::folders` and `GET /api/folders`.
@@ -37,8 +37,10 @@ use commands::{CommandMeta, EventStore, PasswordHasher};
 use crypto::KeyRing;
 use docuvault::system::{self, Components};
 use domain::user::Role;
-use projections::documents::queries::{self, SearchQuery};
+use projections::documents::queries;
+use projections::documents::search::{self, SearchQuery};
 use projections::documents::search_vector;
+use projections::documents::word_shares::WordShares;
 use projections::model::live_schema;
 use rand::distributions::Distribution;
 use rand::{Rng, SeedableRng};
@@ -215,6 +217,7 @@ async fn main() {
         })
         .collect();
     let mut rows = Vec::new();
+    let mut slowest = Vec::new();
     for snippets in [false, true] {
         let suffix = if snippets {
             "with snippets"
@@ -224,14 +227,37 @@ async fn main() {
         let psql = psql_timings(&settings.database_url, &schema, owner, &queries, snippets);
         let sqlx_times = sqlx_timings(&pool, owner, &queries, snippets).await;
         let http = http_timings(&client, &url, &access, &queries, snippets).await;
+        if !snippets {
+            slowest = http.iter().copied().zip(queries.iter()).collect();
+        }
         rows.push(summarize(&format!("psql, {suffix}"), psql));
         rows.push(summarize(
-            &format!("queries::search (sqlx), {suffix}"),
+            &format!("search::search (sqlx), {suffix}"),
             sqlx_times,
         ));
         rows.push(summarize(&format!("GET /api/search, {suffix}"), http));
     }
     let hits = match_counts(&pool, &schema, owner, &queries).await;
+    let shares = WordShares::new(Duration::from_secs(300));
+    slowest.sort_by_key(|(took, _)| std::cmp::Reverse(*took));
+    println!();
+    println!("slowest through the API without snippets (estimated share, matches):");
+    for (took, text) in slowest.iter().take(5) {
+        let share = shares
+            .matching(&pool, &schema, text, "english")
+            .await
+            .unwrap();
+        let n = hits[queries.iter().position(|q| q == *text).unwrap()];
+        println!(
+            "  {:<24} {:>7.1} ms {:>8.4} {:>8}",
+            text,
+            ms(*took),
+            share,
+            n
+        );
+    }
+    let mut hits = hits;
+    hits.sort();
     if std::env::var("BENCH_EXPLAIN").is_ok() {
         explain(&settings.database_url, &schema, owner, &queries);
     }
@@ -416,14 +442,14 @@ fn psql_timings(
     snippets: bool,
 ) -> Vec<Duration> {
     let mut script = format!(
-        "set plan_cache_mode = force_custom_plan;\nprepare search_page (uuid, text, text, text, uuid, uuid, timestamptz, timestamptz, bigint, bigint, bigint) as {};\n\\timing on\n",
-        queries::search_sql(schema, snippets)
+        "set plan_cache_mode = force_custom_plan;\nprepare search_page (uuid, text, text, text, uuid, uuid, timestamptz, timestamptz, bigint, bigint, bigint, timestamptz) as {};\n\\timing on\n",
+        search::search_sql(schema, snippets)
     );
     for query in queries {
         script.push_str(&format!(
-            "execute search_page('{owner}', '{query}', 'english', null, null, null, null, null, {}, 0, {});\n",
+            "execute search_page('{owner}', '{query}', 'english', null, null, null, null, null, {}, 0, {}, null);\n",
             PAGE + 1,
-            queries::SEARCH_CANDIDATES
+            search::SEARCH_CANDIDATES
         ));
     }
     let mut child = Command::new("psql")
@@ -456,14 +482,14 @@ fn psql_timings(
 /// Prints the plan of each query (BENCH_EXPLAIN=1): what the index did.
 fn explain(url: &str, schema: &str, owner: Uuid, queries: &[String]) {
     let mut script = format!(
-        "set plan_cache_mode = force_custom_plan;\nprepare search_page (uuid, text, text, text, uuid, uuid, timestamptz, timestamptz, bigint, bigint, bigint) as {};\n",
-        queries::search_sql(schema, false)
+        "set plan_cache_mode = force_custom_plan;\nprepare search_page (uuid, text, text, text, uuid, uuid, timestamptz, timestamptz, bigint, bigint, bigint, timestamptz) as {};\n",
+        search::search_sql(schema, false)
     );
     for query in queries {
         script.push_str(&format!(
-            "\\echo '{query}'\nexplain (analyze, buffers, costs off) execute search_page('{owner}', '{query}', 'english', null, null, null, null, null, {}, 0, {});\n",
+            "\\echo '{query}'\nexplain (analyze, buffers, costs off) execute search_page('{owner}', '{query}', 'english', null, null, null, null, null, {}, 0, {}, null);\n",
             PAGE + 1,
-            queries::SEARCH_CANDIDATES
+            search::SEARCH_CANDIDATES
         ));
     }
     let mut child = Command::new("psql")
@@ -486,7 +512,7 @@ async fn sqlx_timings(
     queries: &[String],
     snippets: bool,
 ) -> Vec<Duration> {
-    let shares = queries::WordShares::new(Duration::from_secs(300));
+    let shares = WordShares::new(Duration::from_secs(300));
     let mut times = Vec::new();
     for text in queries {
         let query = SearchQuery {
@@ -503,7 +529,7 @@ async fn sqlx_timings(
             offset: 0,
         };
         let started = Instant::now();
-        queries::search(pool, &shares, &query).await.unwrap();
+        search::search(pool, &shares, &query).await.unwrap();
         times.push(started.elapsed());
     }
     times
@@ -537,7 +563,7 @@ async fn http_timings(
     times
 }
 
-/// How many documents each query matches (not timed), sorted.
+/// How many documents each query matches (not timed), in the queries' order.
 async fn match_counts(pool: &PgPool, schema: &str, owner: Uuid, queries: &[String]) -> Vec<i64> {
     let mut counts = Vec::new();
     for text in queries {
@@ -553,7 +579,6 @@ async fn match_counts(pool: &PgPool, schema: &str, owner: Uuid, queries: &[Strin
         .unwrap();
         counts.push(n);
     }
-    counts.sort();
     counts
 }
 

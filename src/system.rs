@@ -18,6 +18,7 @@ use crypto::KeyRing;
 use domain::Clock;
 use eventlog::bus::Bus;
 use projections::audit::AuditModel;
+use projections::documents::word_shares::WordShares;
 use projections::documents::DocumentsModel;
 use projections::runner::{Runner, RunnerConfig};
 use projections::users::UsersModel;
@@ -294,6 +295,12 @@ pub async fn start(
             sessions.clone(),
             clock.clone(),
         );
+        // Read before the first search, so that none waits for them.
+        let word_shares = WordShares::new(Duration::from_secs(300));
+        word_shares.refresh(
+            &pool,
+            &projections::model::live_schema(DocumentsModel::NAME),
+        );
         let state = AppState {
             pool: pool.clone(),
             nats: nats.clone(),
@@ -342,7 +349,7 @@ pub async fn start(
                 documents.clone(),
             ),
             classifications: commands::classification::Classifications::new(documents.clone()),
-            word_shares: projections::documents::queries::WordShares::new(Duration::from_secs(300)),
+            word_shares: word_shares.clone(),
             llm: settings.llm_endpoints(pool.clone(), keys.master().clone(), clock.clone()),
             live: api::live::LiveEvents::start(
                 nats.clone(),

@@ -71,7 +71,7 @@ pub struct AppState {
     pub topics: commands::topics::Topics,
     pub classifications: commands::classification::Classifications,
     /// How common search words are, from the search column's statistics (cached).
-    pub word_shares: projections::documents::queries::WordShares,
+    pub word_shares: projections::documents::word_shares::WordShares,
     /// Where the LLM classifiers are (admins' settings over the server's).
     pub llm: commands::llm::LlmEndpoints,
     pub live: crate::live::LiveEvents,

@@ -8,6 +8,9 @@
 //!
 //! Names arrive sealed under the owner's data key; once that key is shredded they cannot
 //! be opened, and a rebuild (which also sees the deletion) leaves no row for them.
+//!
+//! Full-text search over it is in [`search`], with the estimate of how many documents a
+//! search matches in [`word_shares`].
 
 use crate::model::{decode, extracted_text, key_of, KeyCache};
 use crate::{ApplyError, ReadModel};
@@ -25,6 +28,9 @@ use futures::future::BoxFuture;
 use sqlx::PgConnection;
 use std::collections::HashMap;
 use uuid::Uuid;
+
+pub mod search;
+pub mod word_shares;
 
 pub struct DocumentsModel {
     keys: KeyRing,
@@ -962,8 +968,6 @@ pub mod queries {
     use base64::Engine;
     use chrono::{DateTime, Utc};
     use sqlx::PgPool;
-    use std::collections::HashMap;
-    use std::sync::Arc;
     use uuid::Uuid;
 
     /// A document as the list shows it.
@@ -1058,7 +1062,7 @@ pub mod queries {
         pub total: i64,
     }
 
-    fn columns(schema: &str) -> String {
+    pub(in crate::documents) fn columns(schema: &str) -> String {
         format!(
             "d.document_id, d.name, d.kind, d.status, d.size, d.created_at, d.confirmed_at, d.sha256, d.folder_id,
              d.classification, d.classification_error,
@@ -1375,256 +1379,6 @@ pub mod queries {
         .fetch_optional(pool)
         .await?;
         Ok(row.map(|row| (row.owner, row.document)))
-    }
-
-    /// Marks the start and end of a match in a raw snippet (private-use characters, taken
-    /// out of the text first, so they cannot come from a document).
-    pub const HIT_START: char = '\u{E000}';
-    pub const HIT_END: char = '\u{E001}';
-
-    /// What a reader searches for, and where.
-    #[derive(Debug, Clone)]
-    pub struct SearchQuery {
-        pub reader: Uuid,
-        /// `websearch_to_tsquery` syntax: words, "a phrase", `or`, `-word`.
-        pub text: String,
-        /// The Postgres text config the words are also stemmed with (besides `simple`).
-        pub language: String,
-        pub kind: Option<String>,
-        pub topic: Option<Uuid>,
-        /// One of the reader's folders: documents in it or below it.
-        pub folder: Option<Uuid>,
-        pub created_from: Option<DateTime<Utc>>,
-        pub created_before: Option<DateTime<Utc>>,
-        pub snippets: bool,
-        pub limit: i64,
-        pub offset: i64,
-    }
-
-    /// One search result.
-    #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-    pub struct SearchHit {
-        pub owner: Uuid,
-        #[sqlx(flatten)]
-        pub document: DocumentRow,
-        /// Words around the matches, each match between [`HIT_START`] and [`HIT_END`];
-        /// plain text otherwise (escape it before showing it as HTML).
-        pub snippet: Option<String>,
-    }
-
-    /// How many of the newest matches (of the reader's own, and of those shared with them)
-    /// are ranked at least: enough for the page asked for.
-    pub const SEARCH_CANDIDATES: i64 = 200;
-
-    /// The SQL `search` runs, with parameters $1 reader, $2 text, $3 language, $4 kind,
-    /// $5 topic, $6 folder, $7 from, $8 before, $9 limit, $10 offset, $11 candidates
-    /// (public so the benchmark can run the very same statement in psql).
-    ///
-    /// Ranking every match is what makes common words slow (`ts_rank` reads each match's
-    /// whole vector), so only the newest `$11` matches are ranked. Postgres picks the way
-    /// to find them from its statistics of each word: for a rare word the GIN index (all
-    /// of its few matches), for a common one the date index backwards, stopping at the
-    /// `$11`th match. Below `$11` matches the ranking is exact.
-    pub fn search_sql(schema: &str, snippets: bool) -> String {
-        let tsquery =
-            "(websearch_to_tsquery('simple', $2) || websearch_to_tsquery($3::regconfig, $2))";
-        let snippet = if snippets {
-            format!(
-                "ts_headline(p.language::regconfig,
-                   translate({name} || ' · ' || p.topic_names
-                             || ' · ' || coalesce(p.body, ''),
-                             '\u{E000}\u{E001}', ''),
-                   {tsquery},
-                   'StartSel=\u{E000}, StopSel=\u{E001}, MaxWords=24, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"')",
-                name = super::name_words("p.name")
-            )
-        } else {
-            "null::text".to_owned()
-        };
-        format!(
-            "with recursive {shared},
-             {within},
-             candidates (document_id) as (
-               (select d.document_id from {schema}.documents d
-                 where d.owner = $1 and {matching}
-                 order by d.created_at desc limit $11)
-               union
-               -- Driven by the (few) shared ids, never by the matches.
-               (select d.document_id from (select distinct document_id from readable) s
-                  cross join lateral (
-                    select d.document_id, d.created_at from {schema}.documents d
-                     where d.document_id = s.document_id and {matching}) d
-                 order by d.created_at desc limit $11)
-             ),
-             page as (
-               select d.owner, d.language, {body} as body, {columns}, false as duplicate,
-                      {topic_names} as topic_names,
-                      ts_rank(d.search, {tsquery}) as rank
-                 from {schema}.documents d
-                 join candidates c on c.document_id = d.document_id
-                order by rank desc, d.created_at desc, d.document_id
-                limit $9 offset $10
-             )
-             select p.owner, p.document_id, p.name, p.kind, p.status, p.size, p.created_at,
-                    p.confirmed_at, p.sha256, p.folder_id, p.topics, p.duplicate,
-                    p.classification, p.classification_error,
-                    {snippet} as snippet
-               from page p
-              order by p.rank desc, p.created_at desc, p.document_id",
-            matching = format!(
-                "d.search @@ {tsquery}
-                  and d.status = 'confirmed'
-                  and ($4::text is null or d.kind = $4)
-                  and ($5::uuid is null or exists (
-                        select 1 from {schema}.document_topics t
-                         where t.document_id = d.document_id and t.topic_id = $5))
-                  and ($6::uuid is null or d.folder_id in (select folder_id from within))
-                  and ($7::timestamptz is null or d.created_at >= $7)
-                  and ($8::timestamptz is null or d.created_at < $8)"
-            ),
-            shared = super::shared_with_ctes(schema),
-            within = super::folder_subtree(schema, "within", "$6"),
-            topic_names = super::topic_names(schema, "d.document_id"),
-            body = super::body_of(schema, "d.document_id"),
-            columns = columns(schema),
-        )
-    }
-
-    /// The best-ranked confirmed documents the reader owns or that are shared with them,
-    /// matching `query`, best first (among the newest [`SEARCH_CANDIDATES`] matches, or
-    /// as many as the page needs), and whether there are more. Sent unprepared, so each
-    /// query is planned for its own words (a generic plan would use one way for all).
-    pub async fn search(
-        pool: &PgPool,
-        shares: &WordShares,
-        query: &SearchQuery,
-    ) -> Result<(Vec<SearchHit>, bool), sqlx::Error> {
-        let schema = live_schema(DocumentsModel::NAME);
-        let sql = search_sql(&schema, query.snippets);
-        // The way to the newest matches, chosen from how common the words are. The planner
-        // does not count what testing a row's vector costs, and walked the date index for
-        // words in half a per cent of the documents, reading 40,000 vectors.
-        let share = shares.matching(pool, &schema, &query.text).await?;
-        let way = if share >= SEARCH_COMMON_SHARE {
-            "set local enable_bitmapscan = off"
-        } else {
-            "set local enable_indexscan = off"
-        };
-        let mut transaction = pool.begin().await?;
-        sqlx::query(way).execute(&mut *transaction).await?;
-        let mut hits: Vec<SearchHit> = sqlx::query_as(&sql)
-            .bind(query.reader)
-            .bind(&query.text)
-            .bind(&query.language)
-            .bind(&query.kind)
-            .bind(query.topic)
-            .bind(query.folder)
-            .bind(query.created_from)
-            .bind(query.created_before)
-            .bind(query.limit + 1)
-            .bind(query.offset)
-            .bind(SEARCH_CANDIDATES.max(query.offset + query.limit + 1))
-            .persistent(false)
-            .fetch_all(&mut *transaction)
-            .await?;
-        transaction.commit().await?;
-        let more = hits.len() as i64 > query.limit;
-        hits.truncate(usize::try_from(query.limit).unwrap_or(0));
-        Ok((hits, more))
-    }
-
-    /// From what share of the documents matching on the newest matches are found by
-    /// walking the date index backwards (testing each row's vector: about `200 / share`
-    /// rows) rather than by collecting every match from the GIN index (`share · N` rows).
-    /// Measured over 200,000 documents, the two ways cost the same near 5 %; at 15 % the
-    /// GIN way read up to 40,000 rows (p95 121 ms for the ranking step, 23 ms at 5 %).
-    pub const SEARCH_COMMON_SHARE: f64 = 0.05;
-
-    /// The share of documents each common word of the search column is in, as the
-    /// column's statistics say (`most_common_elems`): read once per `ttl` instead of per
-    /// query, because casting those 10,000-element arrays cost about 6 ms each time.
-    /// The statistics only change when the table is analysed.
-    #[derive(Clone)]
-    pub struct WordShares {
-        ttl: std::time::Duration,
-        cached: Arc<std::sync::Mutex<Option<CachedShares>>>,
-    }
-
-    struct CachedShares {
-        schema: String,
-        read_at: std::time::Instant,
-        shares: Arc<HashMap<String, f64>>,
-    }
-
-    impl WordShares {
-        pub fn new(ttl: std::time::Duration) -> Self {
-            Self {
-                ttl,
-                cached: Arc::new(std::sync::Mutex::new(None)),
-            }
-        }
-
-        /// The share of documents that hold every word of `text`: the words' shares
-        /// multiplied as if independent, 0 for a word too rare to be listed.
-        pub async fn matching(
-            &self,
-            pool: &PgPool,
-            schema: &str,
-            text: &str,
-        ) -> Result<f64, sqlx::Error> {
-            let words: Vec<String> =
-                sqlx::query_scalar("select tsvector_to_array(to_tsvector('simple', $1))")
-                    .bind(text)
-                    .fetch_one(pool)
-                    .await?;
-            if words.is_empty() {
-                return Ok(0.0);
-            }
-            let shares = self.shares(pool, schema).await?;
-            Ok(words
-                .iter()
-                .map(|word| shares.get(word).copied().unwrap_or(0.0))
-                .product())
-        }
-
-        async fn shares(
-            &self,
-            pool: &PgPool,
-            schema: &str,
-        ) -> Result<Arc<HashMap<String, f64>>, sqlx::Error> {
-            let fresh = |cached: &CachedShares| {
-                cached.schema == schema && cached.read_at.elapsed() < self.ttl
-            };
-            if let Ok(guard) = self.cached.lock() {
-                if let Some(cached) = guard.as_ref().filter(|cached| fresh(cached)) {
-                    return Ok(cached.shares.clone());
-                }
-            }
-            let rows: Vec<(String, f32)> = sqlx::query_as(
-                "select e, f
-                   from pg_stats s,
-                        unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) as u(e, f)
-                  where s.schemaname = $1 and s.tablename = 'documents' and s.attname = 'search'
-                    and e is not null",
-            )
-            .bind(schema)
-            .persistent(false)
-            .fetch_all(pool)
-            .await?;
-            let shares: Arc<HashMap<String, f64>> = Arc::new(
-                rows.into_iter()
-                    .map(|(word, share)| (word, f64::from(share)))
-                    .collect(),
-            );
-            if let Ok(mut guard) = self.cached.lock() {
-                *guard = Some(CachedShares {
-                    schema: schema.to_owned(),
-                    read_at: std::time::Instant::now(),
-                    shares: shares.clone(),
-                });
-            }
-            Ok(shares)
-        }
     }
 
     /// A person's used bytes (0 before their first confirmed upload).

@@ -6,6 +6,7 @@ use crate::support::documents::{Docs, TEXT};
 use crate::support::TestEnv;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use uuid::Uuid;
 
 /// The names found for `query` (a query string without the `?`), best first.
 async fn found(docs: &Docs, query: &str) -> Vec<String> {
@@ -236,11 +237,14 @@ async fn search_filters_by_kind_topic_folder_and_date_and_pages() {
         .await
         .unwrap();
     let shares =
-        projections::documents::queries::WordShares::new(std::time::Duration::from_secs(60));
-    let everywhere = shares.matching(&env.pool, &schema, "Ledger").await.unwrap();
+        projections::documents::word_shares::WordShares::new(std::time::Duration::from_secs(60));
+    let everywhere = shares
+        .matching(&env.pool, &schema, "Ledger", "english")
+        .await
+        .unwrap();
     assert!((everywhere - 1.0).abs() < 0.01, "{everywhere}");
     let nowhere = shares
-        .matching(&env.pool, &schema, "ledger unheard")
+        .matching(&env.pool, &schema, "ledger unheard", "english")
         .await
         .unwrap();
     assert_eq!(nowhere, 0.0);
@@ -320,6 +324,119 @@ async fn search_filters_by_kind_topic_folder_and_date_and_pages() {
             .len(),
         25
     );
+
+    running.stop().await;
+    drop(env);
+}
+
+/// `count` confirmed documents of `owner` straight into the read model, one a second from
+/// the oldest (n = 0) to the newest, named `doc-n.txt`, with the text `body(n)` (SQL over
+/// `n`), given their vectors, then analysed.
+async fn seed(env: &TestEnv, owner: Uuid, count: i64, body: &str) {
+    let schema = projections::model::live_schema("documents");
+    sqlx::query(&format!(
+        "with documents as (
+           insert into {schema}.documents
+             (document_id, owner, name, kind, status, size, storage_key, created_at,
+              confirmed_at, expires_at)
+           select gen_random_uuid(), $1, 'doc-' || n || '.txt', 'text', 'confirmed', 10,
+                  $1::text || '/' || n, at, at, at
+             from generate_series(0, $2 - 1) n,
+                  lateral (select timestamptz '2026-01-01' + n * interval '1 second' as at) t
+           returning document_id, name
+         )
+         insert into {schema}.document_bodies (document_id, body)
+         select document_id, {body}
+           from documents, lateral (select substring(name from 5 for length(name) - 8)::int as n) n"
+    ))
+    .bind(owner)
+    .bind(count)
+    .execute(&env.ddl)
+    .await
+    .unwrap();
+    sqlx::query(&format!(
+        "update {schema}.documents d set search = {vector} where d.owner = $1",
+        vector = projections::documents::search_vector(&schema)
+    ))
+    .bind(owner)
+    .execute(&env.ddl)
+    .await
+    .unwrap();
+    sqlx::query(&format!("analyze {schema}.documents"))
+        .execute(&env.ddl)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn every_way_to_the_newest_matches_finds_the_same_page() {
+    use projections::documents::search::{search, SearchQuery, Way, SEARCH_CANDIDATES};
+    use projections::documents::word_shares::WordShares;
+
+    let env = TestEnv::new().await;
+    let (running, _) = env.start_all().await;
+    let owner = Uuid::now_v7();
+    // 15,000 documents: "alpha" in every 5th, "beta" in every 4th, so both in every 20th,
+    // spread over time as chance has it; "gamma" and "delta" only in the oldest fifth
+    // and quarter, so both only in the oldest 3,000. Each pair is estimated at 5 %.
+    seed(
+        &env,
+        owner,
+        15_000,
+        "concat_ws(' ', case when n % 5 = 0 then 'alpha' end, case when n % 4 = 0 then 'beta' end,
+                        case when n < 3000 then 'gamma' end, case when n < 3750 then 'delta' end,
+                        'filler')",
+    )
+    .await;
+    let schema = projections::model::live_schema("documents");
+    let shares = WordShares::new(std::time::Duration::from_secs(60));
+    let query = |text: &str| SearchQuery {
+        reader: owner,
+        text: text.to_owned(),
+        language: "english".into(),
+        kind: None,
+        topic: None,
+        folder: None,
+        created_from: None,
+        created_before: None,
+        snippets: false,
+        limit: 20,
+        offset: 0,
+    };
+    for text in ["alpha beta", "gamma delta"] {
+        let share = shares
+            .matching(&env.pool, &schema, text, "english")
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                Way::for_share(share, SEARCH_CANDIDATES, false),
+                Way::Window { documents } if documents < 15_000
+            ),
+            "{text}: estimated at {share}, not in the window's band"
+        );
+    }
+
+    // Independent words: the window of the 12,000 newest documents holds the newest
+    // matches; the page is theirs (equal ranks, newest first).
+    let (hits, more) = search(&env.pool, &shares, &query("alpha beta"))
+        .await
+        .unwrap();
+    let names: Vec<String> = hits.into_iter().map(|hit| hit.document.name).collect();
+    let newest: Vec<String> = (0..20)
+        .map(|k| format!("doc-{}.txt", 14_980 - 20 * k))
+        .collect();
+    assert_eq!(names, newest);
+    assert!(more);
+
+    // Words that go together only in old documents: none in the window, so every match.
+    let (hits, more) = search(&env.pool, &shares, &query("gamma delta"))
+        .await
+        .unwrap();
+    let names: Vec<String> = hits.into_iter().map(|hit| hit.document.name).collect();
+    let newest: Vec<String> = (0..20).map(|k| format!("doc-{}.txt", 2_999 - k)).collect();
+    assert_eq!(names, newest);
+    assert!(more);
 
     running.stop().await;
     drop(env);

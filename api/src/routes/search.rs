@@ -9,7 +9,7 @@ use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::Json;
 use chrono::{DateTime, Utc};
-use projections::documents::queries::{self, SearchQuery, HIT_END, HIT_START};
+use projections::documents::search::{self as document_search, SearchQuery, HIT_END, HIT_START};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use utoipa::{IntoParams, ToSchema};
@@ -103,7 +103,7 @@ pub async fn search(
     let Query(params) = params.map_err(|rejection| ApiError::Malformed(rejection.body_text()))?;
     let query = params.into_query(who.user_id)?;
     state.wait_for(MODEL, token).await?;
-    let (hits, more) = queries::search(&state.pool, &state.word_shares, &query)
+    let (hits, more) = document_search::search(&state.pool, &state.word_shares, &query)
         .await
         .map_err(ApiError::internal)?;
     let owners: Vec<Uuid> = hits
