@@ -5,6 +5,7 @@ use crate::support::TestEnv;
 use docuvault::system::Components;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 const STRONG: &str = "correct horse battery staple";
 
@@ -168,12 +169,27 @@ async fn a_taken_email_gets_the_same_reply_as_a_fresh_registration() {
 #[tokio::test]
 async fn twenty_concurrent_registrations_of_one_handle_yield_one_account() {
     let env = TestEnv::new().await;
-    let (running, url) = env.start_api().await;
+    // Twenty people behind one proxy: each address has its own registration allowance
+    // (from one address, the throttle would refuse some; admin.rs tests that).
+    let clock = Arc::new(eventlog::SystemClock);
+    let (running, url) = env
+        .start_api_with(clock, |settings| {
+            settings.trusted_proxies =
+                docuvault::config::TrustedProxies(vec!["127.0.0.1/32".parse().unwrap()]);
+        })
+        .await;
     let client = reqwest::Client::new();
     let attempts = (0..20).map(|i| {
         let (client, url) = (client.clone(), url.clone());
         tokio::spawn(async move {
-            post_register(&client, &url, json!({"email": format!("frank{i}@example.org"), "handle": "frank", "password": STRONG})).await
+            let response = client
+                .post(format!("{url}/api/auth/register"))
+                .header("x-forwarded-for", format!("198.51.100.{i}"))
+                .json(&json!({"email": format!("frank{i}@example.org"), "handle": "frank", "password": STRONG}))
+                .send()
+                .await
+                .unwrap();
+            (response.status(), response.bytes().await.unwrap().to_vec())
         })
     });
     let results: Vec<(StatusCode, Vec<u8>)> = futures::future::join_all(attempts)

@@ -19,6 +19,21 @@ pub async fn held_back(state: &AppState, buckets: &[Bucket]) -> Result<(), ApiEr
     }
 }
 
+/// Counts this attempt in `bucket`, or refuses it with a 429 while the bucket is held
+/// back (one transaction: attempts at once cannot all slip past the check).
+pub async fn admit(state: &AppState, bucket: &Bucket) -> Result<(), ApiError> {
+    match state
+        .sign_ins
+        .throttle()
+        .admit(bucket, state.clock.now())
+        .await
+        .map_err(ApiError::internal)?
+    {
+        Some(wait) => Err(ApiError::throttled(wait)),
+        None => Ok(()),
+    }
+}
+
 /// Counts one more in each of `buckets`.
 pub async fn count(state: &AppState, buckets: &[Bucket]) -> Result<(), ApiError> {
     for bucket in buckets {

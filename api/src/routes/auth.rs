@@ -79,11 +79,8 @@ pub async fn register(
     ApiJson(request): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<RegisterResponse>), ApiError> {
     // Each registration may send an email: a client address gets a few an hour (AUTH-7).
-    let bucket = [commands::auth::throttle::Bucket::registrations(
-        client.address,
-    )];
-    crate::auth::throttling::held_back(&state, &bucket).await?;
-    crate::auth::throttling::count(&state, &bucket).await?;
+    let bucket = commands::auth::throttle::Bucket::registrations(client.address);
+    crate::auth::throttling::admit(&state, &bucket).await?;
     let meta = correlation.meta("anonymous");
     let grant = match request.invite.as_deref() {
         Some(token) => Some(

@@ -81,44 +81,30 @@ impl Throttle {
         bucket: &Bucket,
         now: DateTime<Utc>,
     ) -> Result<(ThrottleState, bool), sqlx::Error> {
-        sqlx::query(
-            "insert into auth_throttle (bucket, failures, window_started_at) values ($1, 0, $2)
-             on conflict (bucket) do nothing",
-        )
-        .bind(&bucket.key)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-        let (failures, window_started_at, blocked_until): (
-            i32,
-            DateTime<Utc>,
-            Option<DateTime<Utc>>,
-        ) = sqlx::query_as(
-            "select failures, window_started_at, blocked_until from auth_throttle
-                  where bucket = $1 for update",
-        )
-        .bind(&bucket.key)
-        .fetch_one(&mut **tx)
-        .await?;
-        let before = (failures > 0).then_some(ThrottleState {
-            failures,
-            window_started_at,
-            blocked_until,
-        });
-        let after = bucket.policy.after_failure(before, now);
+        let before = locked_state(tx, bucket, now).await?;
         let was_blocked = before.and_then(|state| state.retry_after(now)).is_some();
-        sqlx::query(
-            "update auth_throttle set failures = $2, window_started_at = $3, blocked_until = $4
-              where bucket = $1",
-        )
-        .bind(&bucket.key)
-        .bind(after.failures)
-        .bind(after.window_started_at)
-        .bind(after.blocked_until)
-        .execute(&mut **tx)
-        .await?;
+        let after = count_one(tx, bucket, before, now).await?;
         let locked_now = !was_blocked && after.retry_after(now).is_some();
         Ok((after, locked_now))
+    }
+
+    /// Counts one attempt in `bucket` unless it is held back, and says how long it is
+    /// held back if so. The check and the count are one transaction on the bucket's row,
+    /// so attempts sent at once cannot all pass a check made before any of them counted.
+    pub async fn admit(
+        &self,
+        bucket: &Bucket,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Duration>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let before = locked_state(&mut tx, bucket, now).await?;
+        if let Some(wait) = before.and_then(|state| state.retry_after(now)) {
+            tx.rollback().await?;
+            return Ok(Some(wait));
+        }
+        count_one(&mut tx, bucket, before, now).await?;
+        tx.commit().await?;
+        Ok(None)
     }
 
     /// Counts one failure in `bucket` in a transaction of its own.
@@ -136,4 +122,54 @@ impl Throttle {
             .await?;
         Ok(())
     }
+}
+
+/// `bucket`'s state, its row locked until the transaction ends (`None`: nothing counted).
+async fn locked_state(
+    tx: &mut Transaction<'_, Postgres>,
+    bucket: &Bucket,
+    now: DateTime<Utc>,
+) -> Result<Option<ThrottleState>, sqlx::Error> {
+    sqlx::query(
+        "insert into auth_throttle (bucket, failures, window_started_at) values ($1, 0, $2)
+         on conflict (bucket) do nothing",
+    )
+    .bind(&bucket.key)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    let (failures, window_started_at, blocked_until): (i32, DateTime<Utc>, Option<DateTime<Utc>>) =
+        sqlx::query_as(
+            "select failures, window_started_at, blocked_until from auth_throttle
+              where bucket = $1 for update",
+        )
+        .bind(&bucket.key)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok((failures > 0).then_some(ThrottleState {
+        failures,
+        window_started_at,
+        blocked_until,
+    }))
+}
+
+/// Counts one more in `bucket`, whose locked state is `before`; returns the new state.
+async fn count_one(
+    tx: &mut Transaction<'_, Postgres>,
+    bucket: &Bucket,
+    before: Option<ThrottleState>,
+    now: DateTime<Utc>,
+) -> Result<ThrottleState, sqlx::Error> {
+    let after = bucket.policy.after_failure(before, now);
+    sqlx::query(
+        "update auth_throttle set failures = $2, window_started_at = $3, blocked_until = $4
+          where bucket = $1",
+    )
+    .bind(&bucket.key)
+    .bind(after.failures)
+    .bind(after.window_started_at)
+    .bind(after.blocked_until)
+    .execute(&mut **tx)
+    .await?;
+    Ok(after)
 }
