@@ -1,5 +1,13 @@
-import { describe, expect, it } from 'vitest'
-import { ApiError, checkHandle, consistencyToken, noteConsistencyToken, register, request } from './api'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import {
+  ApiError,
+  CONSISTENCY_RETRIES,
+  checkHandle,
+  consistencyToken,
+  noteConsistencyToken,
+  register,
+  request,
+} from './api'
 import { ACCEPTED_MESSAGE, jsonResponse, mockFetch } from '../test-utils'
 
 const input = { email: 'ada@example.test', handle: 'ada', password: 'correct horse battery' }
@@ -90,5 +98,62 @@ describe('api', () => {
     expect((fetchMock.mock.calls[0]![1]?.headers as Record<string, string>)['X-Consistency-Token']).toBe(
       '9007199254740993.1',
     )
+  })
+
+  it('keeps a later token learnt from a notice when a write answers with an earlier one', async () => {
+    noteConsistencyToken('9007199254740999.7')
+    const written = new Response('{}', { status: 200, headers: { 'X-Consistency-Token': '9007199254740999.5' } })
+    mockFetch(written)
+    await request('POST', '/api/documents/d1/classify')
+    expect(consistencyToken()).toBe('9007199254740999.7')
+  })
+
+  describe('a read the server has not caught up with', () => {
+    const NOT_YET = { code: 'not_yet_consistent', message: 'Your last change is still being processed.' }
+    const notYet = (retryAfter = '1') =>
+      new Response(JSON.stringify(NOT_YET), {
+        status: 503,
+        headers: { 'Content-Type': 'application/json', 'Retry-After': retryAfter },
+      })
+
+    afterEach(() => {
+      vi.useRealTimers()
+    })
+
+    it('is sent again after the pause it asks for, with the latest token, and answers', async () => {
+      vi.useFakeTimers()
+      const fetchMock = mockFetch(notYet('2'), notYet(), jsonResponse(200, { items: [] }))
+      const answer = request('GET', '/api/documents')
+      await vi.advanceTimersByTimeAsync(1_999)
+      expect(fetchMock).toHaveBeenCalledTimes(1)
+      // A notice meanwhile: the next try asks for it.
+      noteConsistencyToken('9007199254741000.1')
+      await vi.advanceTimersByTimeAsync(1)
+      expect(fetchMock).toHaveBeenCalledTimes(2)
+      const headers = fetchMock.mock.calls[1]![1]?.headers as Record<string, string>
+      expect(headers['X-Consistency-Token']).toBe('9007199254741000.1')
+      await vi.advanceTimersByTimeAsync(1_000)
+      await expect(answer).resolves.toEqual({ items: [] })
+      expect(fetchMock).toHaveBeenCalledTimes(3)
+    })
+
+    it('gives up with the error after its tries', async () => {
+      vi.useFakeTimers()
+      const fetchMock = mockFetch(...Array.from({ length: CONSISTENCY_RETRIES + 1 }, () => notYet()))
+      const answer = request('GET', '/api/documents').catch((error: unknown) => error)
+      await vi.advanceTimersByTimeAsync(CONSISTENCY_RETRIES * 1_000)
+      expect(await answer).toMatchObject({ status: 503, code: 'not_yet_consistent' })
+      expect(fetchMock).toHaveBeenCalledTimes(CONSISTENCY_RETRIES + 1)
+    })
+
+    it('is the only 503 tried again: a write, or a service that is down, fails at once', async () => {
+      const down = jsonResponse(503, { code: 'unavailable', message: 'The service is temporarily unavailable.' })
+      let fetchMock = mockFetch(down)
+      await expect(request('GET', '/api/documents')).rejects.toMatchObject({ code: 'unavailable' })
+      expect(fetchMock).toHaveBeenCalledTimes(1)
+      fetchMock = mockFetch(notYet())
+      await expect(request('POST', '/api/documents/d1/classify')).rejects.toMatchObject({ code: 'not_yet_consistent' })
+      expect(fetchMock).toHaveBeenCalledTimes(1)
+    })
   })
 })

@@ -98,17 +98,50 @@ export function noteConsistencyToken(token: string) {
   }
 }
 
-/** Sends one call and remembers the consistency token a write answers with. */
-async function send(method: Method, path: string, headers: Record<string, string>, body?: string): Promise<Response> {
-  let response: Response
-  try {
-    response = await fetch(path, { method, headers, body, credentials: 'same-origin' })
-  } catch {
-    throw new ApiError(0, 'network_error', NETWORK_MESSAGE)
+/**
+ * How many times a read is sent again while the server has not caught up with its token
+ * (503 `not_yet_consistent`: each try waits up to the server's consistency wait, then the
+ * pause the answer asks for).
+ */
+export const CONSISTENCY_RETRIES = 10
+/** The longest pause between two tries of a read, whatever `Retry-After` says. */
+const MAX_CONSISTENCY_PAUSE_MS = 5_000
+
+/** The pause a 503 asks for (`Retry-After`, in seconds), a second when it names none. */
+function retryPause(response: Response): number {
+  const seconds = Number(response.headers?.get('Retry-After') ?? '')
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, MAX_CONSISTENCY_PAUSE_MS) : 1000
+}
+
+async function notYetConsistent(response: Response): Promise<boolean> {
+  if (response.status !== 503) return false
+  const body = parseJson(await response.clone().text())
+  return typeof body === 'object' && body !== null && (body as { code?: unknown }).code === 'not_yet_consistent'
+}
+
+/**
+ * Sends one call and remembers the consistency token a write answers with (unless a
+ * notice already brought a later one). A read the server has not caught up with is sent
+ * again, with the latest token, after the pause it asks for.
+ */
+async function send(
+  method: Method,
+  path: string,
+  headers: () => Record<string, string>,
+  body?: string,
+): Promise<Response> {
+  for (let tries = 0; ; tries++) {
+    let response: Response
+    try {
+      response = await fetch(path, { method, headers: headers(), body, credentials: 'same-origin' })
+    } catch {
+      throw new ApiError(0, 'network_error', NETWORK_MESSAGE)
+    }
+    const token = response.headers?.get(CONSISTENCY_HEADER)
+    if (token) noteConsistencyToken(token)
+    if (method !== 'GET' || tries >= CONSISTENCY_RETRIES || !(await notYetConsistent(response))) return response
+    await new Promise((resolve) => setTimeout(resolve, retryPause(response)))
   }
-  const token = response.headers?.get(CONSISTENCY_HEADER)
-  if (token) latestConsistencyToken = token
-  return response
 }
 
 function authHeaders(method: Method, options: RequestOptions, accept: string): Record<string, string> {
@@ -126,9 +159,12 @@ export async function request<T>(
   body?: unknown,
   options: RequestOptions = {},
 ): Promise<T> {
-  const headers = authHeaders(method, options, 'application/json')
-  if (body !== undefined || options.cookieRoute) headers['Content-Type'] = 'application/json'
-  if (options.cookieRoute) headers[CSRF_HEADER] = '1'
+  const headers = () => {
+    const headers = authHeaders(method, options, 'application/json')
+    if (body !== undefined || options.cookieRoute) headers['Content-Type'] = 'application/json'
+    if (options.cookieRoute) headers[CSRF_HEADER] = '1'
+    return headers
+  }
   if (options.cookieRoute && body === undefined) body = {}
 
   const response = await send(method, path, headers, body === undefined ? undefined : JSON.stringify(body))
@@ -148,7 +184,7 @@ export interface Bytes {
  * Authorization header, like every other call: never in the URL.
  */
 export async function requestBytes(path: string, options: RequestOptions = {}): Promise<Bytes> {
-  const response = await send('GET', path, authHeaders('GET', options, '*/*'))
+  const response = await send('GET', path, () => authHeaders('GET', options, '*/*'))
   if (!response.ok) throw toApiError(response.status, await readJson(response))
   return { data: await response.arrayBuffer(), contentType: response.headers.get('Content-Type') ?? '' }
 }

@@ -91,7 +91,7 @@ describe('documents API', () => {
 
   it('fetches content as bytes with the token in a header, sending back the consistency token', async () => {
     const fetchMock = mockFetch(
-      new Response(null, { status: 204, headers: { 'X-Consistency-Token': 'ct-9' } }),
+      new Response(null, { status: 204, headers: { 'X-Consistency-Token': '9.1' } }),
       new Response('hello', { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' } }),
     )
     await deleteDocument('d-0')
@@ -104,7 +104,7 @@ describe('documents API', () => {
     expect(url).toBe('/api/documents/d-1/content')
     expect(String(url)).not.toContain('at-1')
     expect(header(init, 'Authorization')).toBe('Bearer at-1')
-    expect(header(init, 'X-Consistency-Token')).toBe('ct-9')
+    expect(header(init, 'X-Consistency-Token')).toBe('9.1')
   })
 
   it('reports a refused content fetch as an ApiError', async () => {

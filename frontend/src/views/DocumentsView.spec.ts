@@ -42,6 +42,11 @@ class FakeApi {
   streams: FakeEventStream[] = []
   /** Calls (`METHOD path`) whose answer waits until the promise resolves. */
   holds = new Map<string, Promise<void>>()
+  /**
+   * Changes to a document made at a token (`<transaction>.<position>`) the read model has
+   * yet to catch up with: lists show them only to reads that send that token or a later one.
+   */
+  lagging = new Map<string, { token: string; changes: Partial<VaultDocument> }>()
   private writes = 0
 
   add(name: string, kind: DocumentKind, extra: Partial<VaultDocument> = {}): VaultDocument {
@@ -85,11 +90,21 @@ class FakeApi {
 
   private written(status: number, body?: unknown): Response {
     this.writes += 1
-    const headers = { 'Content-Type': 'application/json', 'X-Consistency-Token': `ct-${this.writes}` }
+    const headers = { 'Content-Type': 'application/json', 'X-Consistency-Token': `${this.writes}.1` }
     return new Response(body === undefined ? null : JSON.stringify(body), { status, headers })
   }
 
-  private list(params: URLSearchParams): Response {
+  /** A document as a read sending `token` sees it. */
+  private seenAt(item: VaultDocument, token: string | undefined): VaultDocument {
+    const lag = this.lagging.get(item.id)
+    const order = (text: string) => text.split('.').map(BigInt) as [bigint, bigint]
+    if (!lag || token === undefined) return item
+    const [read, made] = [order(token), order(lag.token)]
+    const caughtUp = read[0] > made[0] || (read[0] === made[0] && read[1] >= made[1])
+    return caughtUp ? { ...item, ...lag.changes } : item
+  }
+
+  private list(params: URLSearchParams, token?: string): Response {
     const sort = params.get('sort') ?? 'date'
     const direction = params.get('order') === 'asc' ? 1 : -1
     const key = (item: VaultDocument) => (sort === 'name' ? item.name : sort === 'size' ? item.size : item.created_at)
@@ -104,7 +119,7 @@ class FakeApi {
       .sort((a, b) => (key(a) < key(b) ? -direction : key(a) > key(b) ? direction : 0))
     const offset = Number(params.get('cursor')?.replace('after-', '') ?? 0)
     const limit = Number(params.get('limit') ?? 50)
-    const items = matching.slice(offset, offset + limit)
+    const items = matching.slice(offset, offset + limit).map((item) => this.seenAt(item, token))
     const more = offset + limit < matching.length
     return jsonResponse(200, { items, next_cursor: more ? `after-${offset + limit}` : null, total: matching.length })
   }
@@ -127,7 +142,9 @@ class FakeApi {
     if (path === '/api/documents/usage') return jsonResponse(200, this.usage)
     if (path === '/api/folders' && method === 'GET') return jsonResponse(200, { items: this.folders })
     if (path === '/api/topics' && method === 'GET') return jsonResponse(200, { items: this.topics })
-    if (path === '/api/documents' && method === 'GET') return this.list(new URLSearchParams(query))
+    if (path === '/api/documents' && method === 'GET') {
+      return this.list(new URLSearchParams(query), (init.headers as Record<string, string>)?.['X-Consistency-Token'])
+    }
     if (path === '/api/documents' && method === 'POST') {
       const { name, size, content_type: type } = body as { name: string; size: number; content_type: string }
       const refusal = this.refuseCreate.get(name)
@@ -916,6 +933,37 @@ describe('DocumentsView', () => {
       stream.send('event: resync\ndata: {}\n\n')
       await flushPromises()
 
+      expect(chip(view, 'noise.txt')).toBe('Classification failed')
+      expect(view.get('[data-testid="status"]').text()).toBe(
+        'Classification failed for noise.txt: binary data declared as text',
+      )
+    })
+
+    it('shows a file that failed while its confirm was answered as failed, though the answer is older', async () => {
+      const xhr = mockXhr()
+      const view = await mountView()
+      const stream = await connect()
+      // The confirm waits for the read model; the worker fails the file meanwhile.
+      let answer!: () => void
+      api.holds.set('POST /api/documents/d1/confirm', new Promise((resolve) => (answer = resolve)))
+      await chooseFiles(view, [new File(['\u0001\u0002'], 'noise.txt', { type: 'text/plain' })])
+      await flushPromises()
+      xhr.sent[0]!.respond(200)
+      await flushPromises()
+      expect(api.calls.some((call) => call.url.endsWith('/confirm'))).toBe(false)
+      const failure = { classification: 'failed' as const, classification_error: 'binary data declared as text' }
+      api.lagging.set('d1', { token: '950.3', changes: failure })
+      stream.event('ClassificationFailed', stage('d1', 'failed', '950.3', { error: failure.classification_error }))
+      await flushPromises()
+      api.holds.clear()
+      answer()
+      await flushPromises()
+
+      // The confirm answered with an earlier token than the notice's: the list asked for
+      // the later one, and shows the failure.
+      const confirm = api.calls.findIndex((call) => call.url === '/api/documents/d1/confirm')
+      const reads = api.calls.slice(confirm + 1).filter((call) => call.url.startsWith('/api/documents?'))
+      expect(reads.at(-1)!.headers['X-Consistency-Token']).toBe('950.3')
       expect(chip(view, 'noise.txt')).toBe('Classification failed')
       expect(view.get('[data-testid="status"]').text()).toBe(
         'Classification failed for noise.txt: binary data declared as text',

@@ -31,6 +31,17 @@ pub fn nats_url() -> String {
     std::env::var("DV_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
 }
 
+/// With `RUST_LOG` set (`RUST_LOG=info cargo test …`), the running system's log goes to
+/// each test's captured output, shown when it fails.
+fn log_if_asked() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+    }
+}
+
 /// Which object store a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -57,6 +68,7 @@ impl TestEnv {
 
     /// A world on the given Postgres server and NATS server.
     pub async fn on(pg_url: &str, nats_url: &str) -> Self {
+        log_if_asked();
         let id = Uuid::new_v4().simple().to_string();
         let database = format!("dvtest_{}", &id[..16]);
         let prefix = format!("t{}", &id[..12]);
