@@ -56,7 +56,7 @@ async fn admins_read_every_security_event_filtered_and_paged_and_a_rebuild_match
             .unwrap();
         assert_eq!(response.status(), StatusCode::NO_CONTENT);
     }
-    let bob_id = register_as(&env.registrations(), "bob", Role::User).await.0;
+    let (bob_id, bob_registered) = register_as(&env.registrations(), "bob", Role::User).await;
     let bob = sign_in(&client, &url, "bob").await;
     cookie_post(&client, &url, "/api/auth/refresh", &bob.refresh).await;
     cookie_post(&client, &url, "/api/auth/refresh", &bob.refresh).await;
@@ -72,6 +72,8 @@ async fn admins_read_every_security_event_filtered_and_paged_and_a_rebuild_match
         total().await >= expected
     })
     .await;
+    // Filters by handle read the users model, which follows the log on its own.
+    env.users_reach(bob_registered).await;
 
     let everything = audit(&client, &url, &root.access, "?limit=200").await;
     let all_types = types(&everything);
