@@ -132,7 +132,10 @@ describe('a document is read and filed while the person watches', { timeout: 240
     await row(NOISE).getByRole('button', { name: `Run again: read and file ${NOISE}` }).click()
     const response = await answered
     assert.equal(response.status(), 202)
-    assert.equal((await response.json()).classification, 'extracting')
+    // The answer shows the document as the model has it once the request is in: being
+    // read again, or already failed again when the worker was quicker than the answer.
+    const { classification } = await response.json()
+    assert.ok(['extracting', 'failed'].includes(classification), `answered ${classification}`)
 
     await eventually(
       'the document is read again and fails again',
